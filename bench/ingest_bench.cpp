@@ -1,0 +1,233 @@
+// Ingest throughput: how close does the whole hub (HTTP/WebSocket edge, validation, ingest
+// script, receipt) come to Redis running the same ingest script on its own?
+//
+//   ingest_bench [--clients N] [--seconds S]
+//
+// Stands up a real redis-server and the real frontdoord (as the integration tests do), then:
+//   1. Open311: N keep-alive HTTP clients POST service requests for S seconds;
+//   2. web chat: N residents on WebSockets send messages, each waiting for its receipt;
+//   3. baseline: redis-benchmark drives the same ingest Lua script (EVALSHA, same arguments
+//      shape, N connections) against the same Redis.
+// Prints msgs/s and p50/p99 latency for each, and hub/baseline ratios.
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string_view>
+#include <thread>
+
+#include "daemon/redis/redis_client.hpp"
+#include "tests/integration/harness.hpp"
+
+namespace frontdoor::store::lua {
+extern const std::string_view common, ingest;
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using namespace frontdoor::testing;
+constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct Result {
+  double rate = 0;
+  double p50_ms = 0, p99_ms = 0;
+  std::size_t count = 0, errors = 0;
+};
+
+Result summarize(std::vector<double>& latencies_ms, double seconds, std::size_t errors) {
+  Result r;
+  r.count = latencies_ms.size();
+  r.errors = errors;
+  r.rate = r.count / seconds;
+  if (!latencies_ms.empty()) {
+    std::sort(latencies_ms.begin(), latencies_ms.end());
+    r.p50_ms = latencies_ms[latencies_ms.size() / 2];
+    r.p99_ms = latencies_ms[std::min(latencies_ms.size() - 1, latencies_ms.size() * 99 / 100)];
+  }
+  return r;
+}
+
+asio::awaitable<void> open311_client(unsigned short port, clock_type::time_point end,
+                                     std::vector<double>& latencies, std::size_t& errors, int id) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  co_await stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+                                asio::use_awaitable);
+  beast::flat_buffer buffer;
+  for (int i = 0; clock_type::now() < end; ++i) {
+    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/open311/v2/requests.json", 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
+    req.body() = "service_code=pothole&lat=45.52&long=-122.67&description=Pothole+" +
+                 std::to_string(id) + "-" + std::to_string(i) + "&email=r" + std::to_string(id) +
+                 "%40example.org";
+    req.prepare_payload();
+    auto started = clock_type::now();
+    auto [wec, wn] = co_await bhttp::async_write(stream, req, as_tuple);
+    bhttp::response<bhttp::string_body> res;
+    auto [rec, rn] = co_await bhttp::async_read(stream, buffer, res, as_tuple);
+    if (wec || rec) {
+      ++errors;
+      co_return;
+    }
+    if (res.result_int() != 201) {
+      ++errors;
+      continue;
+    }
+    latencies.push_back(
+        std::chrono::duration<double, std::milli>(clock_type::now() - started).count());
+  }
+}
+
+asio::awaitable<void> chat_client(unsigned short port, clock_type::time_point end,
+                                  std::vector<double>& latencies, std::size_t& errors, int id) {
+  websocket::stream<beast::tcp_stream> ws(co_await asio::this_coro::executor);
+  co_await beast::get_lowest_layer(ws).async_connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), asio::use_awaitable);
+  co_await ws.async_handshake("127.0.0.1", "/chat/ws", asio::use_awaitable);
+  beast::flat_buffer buffer;
+  std::string hello =
+      R"({"type":"hello","name":"Resident )" + std::to_string(id) + R"(","language":"es"})";
+  co_await ws.async_write(asio::buffer(hello), asio::use_awaitable);
+  co_await ws.async_read(buffer, asio::use_awaitable);  // welcome
+  for (int i = 0; clock_type::now() < end; ++i) {
+    buffer.clear();
+    std::string client_id = std::to_string(i);
+    std::string msg = R"({"type":"message","text":"Hola, hay un bache en mi calle )" + client_id +
+                      R"(","client_id":")" + client_id + "\"}";
+    auto started = clock_type::now();
+    auto [wec, wn] = co_await ws.async_write(asio::buffer(msg), as_tuple);
+    if (wec) {
+      ++errors;
+      co_return;
+    }
+    // Wait for this message's receipt (the echo with our client_id).
+    for (;;) {
+      buffer.clear();
+      auto [rec, rn] = co_await ws.async_read(buffer, as_tuple);
+      if (rec) {
+        ++errors;
+        co_return;
+      }
+      auto frame = beast::buffers_to_string(buffer.data());
+      if (frame.find("\"client_id\":\"" + client_id + "\"") != std::string::npos) break;
+      if (frame.find("\"type\":\"error\"") != std::string::npos) {
+        ++errors;
+        break;
+      }
+    }
+    latencies.push_back(
+        std::chrono::duration<double, std::milli>(clock_type::now() - started).count());
+  }
+}
+
+template <class Client>
+Result run_clients(Client client, unsigned short port, int clients, int seconds) {
+  asio::io_context io;
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<std::size_t> errors(clients);
+  auto start = clock_type::now();
+  auto end = start + std::chrono::seconds(seconds);
+  for (int i = 0; i < clients; ++i) {
+    asio::co_spawn(io, client(port, end, latencies[i], errors[i], i), [&](std::exception_ptr e) {
+      if (e) ++errors[0];
+    });
+  }
+  io.run();
+  double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
+  std::vector<double> all;
+  std::size_t error_count = 0;
+  for (int i = 0; i < clients; ++i) {
+    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
+    error_count += errors[i];
+  }
+  return summarize(all, elapsed, error_count);
+}
+
+// redis-benchmark running EVALSHA of the ingest script with arguments shaped like an Open311
+// request (a new conversation for a contact, no idempotency key).
+Result baseline(RedisServer& redis, int clients, std::size_t requests) {
+  std::string source = std::string(frontdoor::store::lua::common) + "\n" +
+                       std::string(frontdoor::store::lua::ingest);
+  frontdoor::redis::Script script("ingest", source);
+  std::string path = fresh_dir("bench") + "/ingest.lua";
+  std::ofstream(path) << source;
+  std::string port = redis.url().substr(redis.url().rfind(':') + 1);
+  std::string load = "redis-cli -p " + port + " -x SCRIPT LOAD < " + path + " > /dev/null";
+  if (std::system(load.c_str()) != 0) throw std::runtime_error("SCRIPT LOAD failed");
+  std::string command =
+      "redis-benchmark -p " + port + " -c " + std::to_string(clients) + " -n " +
+      std::to_string(requests) + " --csv EVALSHA " + script.sha() +
+      " 0 webform email:r1@example.org Resident 'Pothole on Main' Pothole '' '' 1 '' '' streets 0 "
+      "'{\"service_code\":\"pothole\",\"lat\":\"45.52\",\"long\":\"-122.67\"}' 604800 100000";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char buf[1024];
+  while (fgets(buf, sizeof buf, pipe)) out += buf;
+  pclose(pipe);
+  // CSV:
+  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  auto line = out.substr(out.find('\n') + 1);
+  std::vector<std::string> cells;
+  for (std::size_t start = 0; start < line.size();) {
+    auto q1 = line.find('"', start);
+    if (q1 == std::string::npos) break;
+    auto q2 = line.find('"', q1 + 1);
+    cells.push_back(line.substr(q1 + 1, q2 - q1 - 1));
+    start = q2 + 1;
+  }
+  if (cells.size() < 7) throw std::runtime_error("unexpected redis-benchmark output: " + out);
+  Result r;
+  r.rate = std::stod(cells[1]);
+  r.p50_ms = std::stod(cells[4]);
+  r.p99_ms = std::stod(cells[6]);
+  r.count = requests;
+  return r;
+}
+
+void print(const char* name, const Result& r) {
+  std::printf("%-34s %10.0f msgs/s   p50 %7.2f ms   p99 %7.2f ms   (%zu msgs, %zu errors)\n", name,
+              r.rate, r.p50_ms, r.p99_ms, r.count, r.errors);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int clients = 32, seconds = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string_view arg = argv[i];
+    if (arg == "--clients")
+      clients = std::atoi(argv[i + 1]);
+    else if (arg == "--seconds")
+      seconds = std::atoi(argv[i + 1]);
+  }
+  RedisServer redis;  // AOF on, fsync always: the durability the hub promises
+  Daemon daemon(redis.url(), {{"LOG_LEVEL", "warn"}});
+  std::printf("frontdoor ingest benchmark: %d concurrent clients, %d s per phase, %u cores\n\n",
+              clients, seconds, std::thread::hardware_concurrency());
+
+  Result open311 = run_clients(open311_client, daemon.port(), clients, seconds);
+  print("hub: Open311 POST requests", open311);
+  Result chat = run_clients(chat_client, daemon.port(), clients, seconds);
+  print("hub: web chat message → receipt", chat);
+  daemon.stop();
+  Result raw = baseline(redis, clients, std::max<std::size_t>(20000, open311.count));
+  print("baseline: ingest script on Redis", raw);
+
+  std::printf("\nratio Open311 / baseline: %.2f\nratio chat / baseline:    %.2f\n",
+              open311.rate / raw.rate, chat.rate / raw.rate);
+  return open311.errors + chat.errors == 0 ? 0 : 1;
+}

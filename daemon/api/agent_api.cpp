@@ -1,0 +1,416 @@
+#include "daemon/api/agent_api.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <mutex>
+
+#include "daemon/api/views.hpp"
+#include "daemon/http/api_error.hpp"
+#include "daemon/http/json_body.hpp"
+#include "daemon/log/log.hpp"
+#include "daemon/metrics/metrics.hpp"
+
+namespace frontdoor::api {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::ApiError;
+using http::ErrorCode;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::PathParams;
+
+namespace {
+
+constexpr std::size_t kMaxReplyChars = 10000;
+
+HttpResponse json_response(int status, const json::value& body) {
+  return HttpResponse::json(status, json::serialize(body));
+}
+
+json::object agent_view(const auth::Agent& a) {
+  json::array languages, queues;
+  for (const auto& l : a.languages) languages.emplace_back(l);
+  for (const auto& q : a.queues) queues.emplace_back(q);
+  return {{"username", a.username},
+          {"display_name", a.display_name},
+          {"role", auth::role_name(a.role)},
+          {"languages", std::move(languages)},
+          {"queues", std::move(queues)}};
+}
+
+std::string bearer_token(const HttpRequest& req) {
+  std::string header = req.header("authorization");
+  if (header.size() > 7 &&
+      (header.compare(0, 7, "Bearer ") == 0 || header.compare(0, 7, "bearer ") == 0)) {
+    return header.substr(7);
+  }
+  return req.param("access_token");
+}
+
+store::Fields to_fields(const json::object& o) {
+  store::Fields f;
+  for (const auto& [k, v] : o) {
+    if (v.is_string())
+      f[std::string(k)] = std::string(v.as_string());
+    else if (v.is_int64())
+      f[std::string(k)] = std::to_string(v.as_int64());
+  }
+  return f;
+}
+
+ApiError store_error(const store::StoreError& e) {
+  return ApiError(
+      e.kind() == store::StoreError::Kind::not_found ? ErrorCode::not_found : ErrorCode::conflict,
+      e.what());
+}
+
+bool known_status(const std::string& s) {
+  return s == "new" || s == "queued" || s == "assigned" || s == "pending_resident" ||
+         s == "resolved" || s == "closed";
+}
+
+}  // namespace
+
+// The live stream: one subscription to the event bus for the whole process; each event is
+// rendered once and sent to every connected agent who may see it.
+struct AgentApi::Stream {
+  struct Viewer {
+    auth::Agent agent;
+    std::weak_ptr<http::WebSocket> socket;
+  };
+  std::mutex mutex;
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, Viewer> viewers;
+  events::EventBus::Subscription subscription;
+  metrics::Gauge& connected = metrics::registry().gauge(
+      "frontdoor_websocket_connections", "Open WebSocket connections.", {{"kind", "agent"}});
+
+  void on_event(const events::Event& event) {
+    json::value data;
+    try {
+      data = json::parse(event.data);
+    } catch (const std::exception&) {
+      return;
+    }
+    if (!data.is_object()) return;
+    auto& in = data.as_object();
+    json::object out{{"type", event.type}, {"conversation_id", event.conversation_id}};
+    std::string previous_agent;
+    if (auto* conv = in.if_contains("conversation"); conv && conv->is_object()) {
+      out["conversation"] = conversation_view(to_fields(conv->as_object()));
+    }
+    if (auto* msg = in.if_contains("message"); msg && msg->is_object()) {
+      auto fields = to_fields(msg->as_object());
+      out["message"] = message_view(fields["id"], fields, fields["delivery"]);
+    }
+    if (auto* prev = in.if_contains("previous_agent"); prev && prev->is_string()) {
+      previous_agent = std::string(prev->as_string());
+    }
+    std::string text = json::serialize(out);
+    std::lock_guard lock(mutex);
+    for (auto it = viewers.begin(); it != viewers.end();) {
+      auto socket = it->second.socket.lock();
+      if (!socket || !socket->open()) {
+        it = viewers.erase(it);
+        continue;
+      }
+      const auto& agent = it->second.agent;
+      if (agent.may_see(event.queue, event.agent) || previous_agent == agent.username) {
+        socket->send(text);
+      }
+      ++it;
+    }
+  }
+
+  std::uint64_t add(auth::Agent agent, std::shared_ptr<http::WebSocket> socket) {
+    std::lock_guard lock(mutex);
+    viewers[next_id] = Viewer{std::move(agent), socket};
+    connected.add(1);
+    return next_id++;
+  }
+
+  void remove(std::uint64_t id) {
+    std::lock_guard lock(mutex);
+    if (viewers.erase(id)) connected.add(-1);
+  }
+};
+
+AgentApi::AgentApi(auth::AgentDirectory& agents, store::ConversationStore& store, Ingest& ingest,
+                   Deliver& deliver, events::EventBus& events, std::size_t max_frame_bytes)
+    : stream_(std::make_shared<Stream>()),
+      agents_(agents),
+      store_(store),
+      ingest_(ingest),
+      deliver_(deliver),
+      max_frame_bytes_(max_frame_bytes) {
+  stream_->subscription =
+      events.subscribe([stream = stream_.get()](const events::Event& e) { stream->on_event(e); });
+}
+
+AgentApi::~AgentApi() { stream_->subscription.reset(); }
+
+void AgentApi::register_routes(http::Router& router) {
+  auto require = [this](const HttpRequest& req) -> asio::awaitable<auth::Agent> {
+    std::string token = bearer_token(req);
+    if (token.empty()) throw ApiError(ErrorCode::unauthorized, "missing bearer token");
+    auto agent = co_await agents_.authenticate(token);
+    if (!agent)
+      throw ApiError(ErrorCode::unauthorized, "token is unknown or expired; log in again");
+    co_return *agent;
+  };
+
+  // The conversation, if the agent may see it.
+  auto visible = [this](const auth::Agent& agent,
+                        const std::string& id) -> asio::awaitable<store::Fields> {
+    auto conv = co_await store_.conversation(id);
+    if (!conv) throw ApiError(ErrorCode::not_found, "no conversation " + id);
+    if (!agent.may_see((*conv)["queue"], (*conv)["agent"])) {
+      throw ApiError(ErrorCode::forbidden, "conversation " + id + " is not in your queues");
+    }
+    co_return *conv;
+  };
+
+  router.add("POST", "/api/v1/login",
+             [this](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+               auto body = http::json_object_body(req);
+               auto username = http::required_string(body, "username");
+               auto password = http::required_string(body, "password");
+               auto session = co_await agents_.login(username, password);
+               if (!session) {
+                 log::info("login_failed", {{"remote", req.remote}});
+                 throw ApiError(ErrorCode::unauthorized, "unknown username or wrong password");
+               }
+               log::info("login", {{"agent", session->agent.username}});
+               co_return json_response(
+                   200,
+                   json::object{{"token", session->token},
+                                {"expires_at", iso_time(std::to_string(session->expires_at_ms))},
+                                {"agent", agent_view(session->agent)}});
+             });
+
+  router.add("POST", "/api/v1/logout",
+             [this, require](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+               co_await require(req);
+               co_await agents_.logout(bearer_token(req));
+               co_return HttpResponse{204, "application/json", "", {}};
+             });
+
+  router.add("GET", "/api/v1/me",
+             [require](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               co_return json_response(200, agent_view(agent));
+             });
+
+  router.add("GET", "/api/v1/agents",
+             [this, require](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               if (!agent.sees_all_queues()) {
+                 throw ApiError(ErrorCode::forbidden, "only supervisors and admins list agents");
+               }
+               json::array out;
+               for (const auto& a : co_await agents_.list()) out.push_back(agent_view(a));
+               co_return json_response(200, json::object{{"agents", std::move(out)}});
+             });
+
+  router.add(
+      "POST", "/api/v1/agents",
+      [this, require](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+        auto admin = co_await require(req);
+        if (admin.role != auth::Role::admin) {
+          throw ApiError(ErrorCode::forbidden, "only admins add agents");
+        }
+        auto body = http::json_object_body(req);
+        auth::NewAgent agent;
+        agent.username = http::required_string(body, "username");
+        agent.password = http::required_string(body, "password");
+        agent.display_name = http::optional_string(body, "display_name").value_or("");
+        auto role = http::optional_string(body, "role").value_or("agent");
+        agent.languages = http::string_list(body, "languages");
+        agent.queues = http::string_list(body, "queues");
+        if (!auth::valid_username(agent.username)) {
+          throw ApiError(ErrorCode::invalid_field,
+                         "username must be 1-64 of a-z, 0-9, '.', '_', '-'");
+        }
+        if (agent.password.size() < 8) {
+          throw ApiError(ErrorCode::invalid_field, "password must have at least 8 characters");
+        }
+        auto parsed_role = auth::role_from_name(role);
+        if (!parsed_role) {
+          throw ApiError(ErrorCode::invalid_field,
+                         "role must be agent, supervisor, manager or admin");
+        }
+        agent.role = *parsed_role;
+        agent.display_name = ingest_.checked_text("api", "display_name", agent.display_name, 200);
+        for (const auto& list : {agent.languages, agent.queues}) {
+          for (const auto& item : list) {
+            if (item.empty() || item.size() > 64 ||
+                item.find_first_of(", \t\r\n") != std::string::npos) {
+              throw ApiError(ErrorCode::invalid_field,
+                             "languages and queues are short names without commas or spaces");
+            }
+          }
+        }
+        if (!co_await agents_.create(agent)) {
+          throw ApiError(ErrorCode::conflict, "username " + agent.username + " is taken");
+        }
+        log::info("agent_created", {{"agent", agent.username}, {"by", admin.username}});
+        auto created = co_await agents_.find(agent.username);
+        co_return json_response(201, agent_view(*created));
+      });
+
+  router.add(
+      "GET", "/api/v1/conversations",
+      [this, require](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+        auto agent = co_await require(req);
+        store::ListFilter filter;
+        filter.status = req.param("status");
+        filter.queue = req.param("queue");
+        filter.channel = req.param("channel");
+        filter.agent = req.param("agent");
+        filter.before = req.param("before");
+        if (!filter.status.empty() && !known_status(filter.status)) {
+          throw ApiError(ErrorCode::invalid_field,
+                         "status must be one of new, queued, assigned, pending_resident, "
+                         "resolved, closed");
+        }
+        if (std::string limit = req.param("limit"); !limit.empty()) {
+          auto [p, ec] = std::from_chars(limit.data(), limit.data() + limit.size(), filter.limit);
+          if (ec != std::errc() || p != limit.data() + limit.size() || filter.limit < 1 ||
+              filter.limit > 200) {
+            throw ApiError(ErrorCode::invalid_field, "limit must be a number from 1 to 200");
+          }
+        }
+        if (!filter.before.empty() &&
+            filter.before.find_first_not_of("0123456789") != std::string::npos) {
+          throw ApiError(ErrorCode::invalid_field, "before must be a cursor from next_before");
+        }
+        if (!agent.sees_all_queues()) {
+          filter.visible_queues = agent.queues;
+          if (filter.visible_queues.empty()) filter.visible_queues.push_back("\n");  // none
+          filter.viewer = agent.username;
+        }
+        auto page = co_await store_.list(filter);
+        json::array items;
+        for (const auto& c : page.conversations) items.push_back(conversation_view(c));
+        json::object out{{"conversations", std::move(items)}};
+        out["next_before"] =
+            page.next_before.empty() ? json::value(nullptr) : json::value(page.next_before);
+        co_return json_response(200, out);
+      });
+
+  router.add("GET", "/api/v1/conversations/{id}",
+             [this, require, visible](HttpRequest& req,
+                                      const PathParams& p) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               auto conv = co_await visible(agent, p.at("id"));
+               json::array messages;
+               for (const auto& m : co_await store_.messages(p.at("id"), req.param("after"))) {
+                 messages.push_back(message_view(m.id, m.fields, m.delivery));
+               }
+               co_return json_response(200, json::object{{"conversation", conversation_view(conv)},
+                                                         {"messages", std::move(messages)}});
+             });
+
+  auto add_text = [this, require, visible](const std::string& direction) {
+    return [this, require, visible, direction](
+               HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
+      auto agent = co_await require(req);
+      auto body = http::json_object_body(req);
+      auto text =
+          ingest_.checked_text("api", "text", http::required_string(body, "text"), kMaxReplyChars);
+      if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+        throw ApiError(ErrorCode::missing_field, "text is empty");
+      }
+      co_await visible(agent, p.at("id"));
+      store::AppendResult appended;
+      try {
+        appended =
+            co_await store_.append(p.at("id"), direction, agent.username, agent.display_name, text);
+      } catch (const store::StoreError& e) {
+        throw store_error(e);
+      }
+      std::string delivery;
+      if (direction == "out") {
+        auto sent = co_await deliver_.reply(p.at("id"), appended, text, agent.display_name);
+        delivery = sent.outcome == SendOutcome::accepted   ? "sent"
+                   : sent.outcome == SendOutcome::rejected ? "failed"
+                                                           : "retrying";
+      }
+      store::Fields fields{{"direction", direction},
+                           {"author", "agent:" + agent.username},
+                           {"author_name", agent.display_name},
+                           {"channel", direction == "out" ? appended.reply_channel : ""},
+                           {"text", text}};
+      auto view = message_view(appended.message_id, fields, delivery);
+      view["created_at"] = iso_time(appended.message_id.substr(0, appended.message_id.find('-')));
+      co_return json_response(201, json::object{{"message", std::move(view)},
+                                                {"conversation_status", appended.status}});
+    };
+  };
+  router.add("POST", "/api/v1/conversations/{id}/messages", add_text("out"));
+  router.add("POST", "/api/v1/conversations/{id}/notes", add_text("note"));
+
+  router.add(
+      "POST", "/api/v1/conversations/{id}/status",
+      [this, require, visible](HttpRequest& req,
+                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+        auto agent = co_await require(req);
+        auto body = http::json_object_body(req);
+        auto status = http::required_string(body, "status");
+        if (!known_status(status) || status == "new") {
+          throw ApiError(ErrorCode::invalid_field,
+                         "status must be one of queued, assigned, pending_resident, resolved, "
+                         "closed");
+        }
+        co_await visible(agent, p.at("id"));
+        try {
+          co_await store_.set_status(p.at("id"), status, agent.username, agent.display_name);
+        } catch (const store::StoreError& e) {
+          throw store_error(e);
+        }
+        auto conv = co_await store_.conversation(p.at("id"));
+        co_return json_response(200, json::object{{"conversation", conversation_view(*conv)}});
+      });
+
+  router.add(
+      "POST", "/api/v1/conversations/{id}/assign",
+      [this, require, visible](HttpRequest& req,
+                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+        auto agent = co_await require(req);
+        json::object body;
+        if (!req.body.empty()) body = http::json_object_body(req);
+        auto target = http::optional_string(body, "agent").value_or(agent.username);
+        if (target != agent.username && !agent.sees_all_queues()) {
+          throw ApiError(ErrorCode::forbidden, "only supervisors assign to someone else");
+        }
+        if (!co_await agents_.find(target)) {
+          throw ApiError(ErrorCode::invalid_field, "no agent " + target);
+        }
+        co_await visible(agent, p.at("id"));
+        try {
+          co_await store_.assign(p.at("id"), target, agent.username, agent.display_name);
+        } catch (const store::StoreError& e) {
+          throw store_error(e);
+        }
+        auto conv = co_await store_.conversation(p.at("id"));
+        co_return json_response(200, json::object{{"conversation", conversation_view(*conv)}});
+      });
+
+  router.add_websocket(
+      "/api/v1/stream",
+      [this, require](http::WebSocketUpgrade& up, const PathParams&) -> asio::awaitable<void> {
+        auto agent = co_await require(up.request());
+        auto socket =
+            co_await up.accept(http::WsOptions{max_frame_bytes_, std::chrono::seconds(120)});
+        auto id = stream_->add(agent, socket);
+        socket->send(
+            json::serialize(json::object{{"type", "hello"}, {"agent", agent_view(agent)}}));
+        // Agents only listen here; anything they send is ignored.
+        while (co_await socket->read()) {
+        }
+        stream_->remove(id);
+      });
+}
+
+}  // namespace frontdoor::api

@@ -1,0 +1,37 @@
+// The agent API under /api/v1 (docs/api.md; OpenAPI at /api/openapi.json): login, agents,
+// conversations, replies, notes, status, assignment, and the live event stream.
+//
+// Every route but login needs "Authorization: Bearer <token>" (the stream also takes
+// ?access_token= because browsers cannot set headers on a WebSocket). An agent sees the
+// conversations of their queues and those they hold; supervisors and admins see all.
+#pragma once
+
+#include <memory>
+
+#include "daemon/auth/agent_directory.hpp"
+#include "daemon/deliver/deliver.hpp"
+#include "daemon/events/event_bus.hpp"
+#include "daemon/http/router.hpp"
+#include "daemon/ingest/ingest.hpp"
+#include "daemon/store/conversation_store.hpp"
+
+namespace frontdoor::api {
+
+class AgentApi {
+ public:
+  AgentApi(auth::AgentDirectory& agents, store::ConversationStore& store, Ingest& ingest,
+           Deliver& deliver, events::EventBus& events, std::size_t max_frame_bytes);
+  ~AgentApi();
+  void register_routes(http::Router& router);
+
+ private:
+  struct Stream;
+  std::shared_ptr<Stream> stream_;
+  auth::AgentDirectory& agents_;
+  store::ConversationStore& store_;
+  Ingest& ingest_;
+  Deliver& deliver_;
+  std::size_t max_frame_bytes_;
+};
+
+}  // namespace frontdoor::api

@@ -1,0 +1,218 @@
+#include "daemon/app.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "channels/channel.hpp"
+#include "daemon/api/agent_api.hpp"
+#include "daemon/auth/agent_directory.hpp"
+#include "daemon/deliver/deliver.hpp"
+#include "daemon/events/event_bus.hpp"
+#include "daemon/http/server.hpp"
+#include "daemon/ingest/ingest.hpp"
+#include "daemon/log/log.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/redis/embedded_redis.hpp"
+#include "daemon/redis/redis_client.hpp"
+#include "daemon/store/conversation_store.hpp"
+
+namespace frontdoor {
+
+namespace asio = boost::asio;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::PathParams;
+
+namespace {
+
+std::pair<std::string, unsigned short> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return {host, static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)))};
+}
+
+std::string default_web_root() {
+  std::filesystem::path source(FRONTDOOR_SOURCE_DIR);
+  return (source / "web").string();
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+// Creates the first admin from FRONTDOOR_BOOTSTRAP_ADMIN=user:password once Redis answers.
+asio::awaitable<void> bootstrap_admin(auth::AgentDirectory& agents, std::string spec) {
+  auto colon = spec.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size() ||
+      !auth::valid_username(spec.substr(0, colon))) {
+    log::error("bootstrap_admin_invalid",
+               {{"hint", "FRONTDOOR_BOOTSTRAP_ADMIN=username:password"}});
+    co_return;
+  }
+  for (int attempt = 0; attempt < 600; ++attempt) {
+    try {
+      if (co_await agents.bootstrap_admin(spec.substr(0, colon), spec.substr(colon + 1))) {
+        log::info("bootstrap_admin_created", {{"agent", spec.substr(0, colon)}});
+      }
+      co_return;
+    } catch (const redis::RedisUnavailable&) {
+    }
+    co_await sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void add_operator_routes(http::Router& router, redis::RedisClient& commands,
+                         redis::RedisClient& events_reader) {
+  router.add("GET", "/healthz",
+             [](HttpRequest&, const PathParams&) -> asio::awaitable<HttpResponse> {
+               co_return HttpResponse::json(200, R"({"status":"ok"})");
+             });
+  router.add("GET", "/readyz",
+             [&commands, &events_reader](HttpRequest&,
+                                         const PathParams&) -> asio::awaitable<HttpResponse> {
+               bool redis_up = commands.connected() && events_reader.connected();
+               boost::json::object body{{"ready", redis_up}, {"redis", redis_up ? "up" : "down"}};
+               co_return HttpResponse::json(redis_up ? 200 : 503, boost::json::serialize(body));
+             });
+  router.add("GET", "/metrics",
+             [&commands](HttpRequest&, const PathParams&) -> asio::awaitable<HttpResponse> {
+               metrics::registry()
+                   .gauge("frontdoor_redis_up", "1 while the command connection to Redis is up.")
+                   .set(commands.connected() ? 1 : 0);
+               co_return HttpResponse::text(200, metrics::registry().render(),
+                                            "text/plain; version=0.0.4; charset=utf-8");
+             });
+}
+
+void print_banner(const std::string& base, bool embedded, const std::string& data_dir) {
+  std::cout << "\nfrontdoor is running" << (embedded ? " (embedded Redis in " + data_dir + ")" : "")
+            << "\n\n"
+            << "  Resident chat        " << base << "/chat\n"
+            << "  Report a problem     " << base << "/report\n"
+            << "  Open311 services     " << base << "/open311/v2/services.json\n"
+            << "  Agent inbox          " << base << "/inbox\n"
+            << "  Agent API (OpenAPI)  " << base << "/api/openapi.json\n"
+            << "  Readiness, metrics   " << base << "/readyz  " << base << "/metrics\n\n"
+            << "Stop with Ctrl-C.\n"
+            << std::endl;
+}
+
+}  // namespace
+
+int run_daemon(const Config& config) {
+  log::init(config.log.level);
+  std::filesystem::create_directories(config.data_dir);
+
+  std::unique_ptr<redis::EmbeddedRedis> embedded;
+  std::string url = config.redis.url;
+  if (url.empty()) {
+    embedded = std::make_unique<redis::EmbeddedRedis>(config.redis.server_binary, config.data_dir,
+                                                      config.redis.appendfsync);
+    embedded->start();
+    url = embedded->url();
+    log::info("embedded_redis_started", {{"socket", url}});
+  }
+  redis::Endpoint endpoint = redis::Endpoint::parse(url);
+
+  unsigned threads = config.server.threads > 0 ? static_cast<unsigned>(config.server.threads)
+                                               : std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context io(static_cast<int>(threads));
+  redis::RedisClient::Options redis_options;
+  redis_options.reconnect_max = std::chrono::milliseconds(config.redis.reconnect_max_ms);
+  redis_options.name = "frontdoord";
+  redis::RedisClient commands(io.get_executor(), endpoint, redis_options);
+  redis_options.name = "frontdoord-events";
+  redis::RedisClient events_reader(io.get_executor(), endpoint, redis_options);
+  commands.start();
+  events_reader.start();
+
+  store::ConversationStore store(
+      commands, {config.conversations.default_queue, config.conversations.dedup_ttl_s,
+                 config.conversations.events_maxlen});
+  Ingest ingest(store, Ingest::Limits{});
+  auth::AgentDirectory agents(commands,
+                              {config.auth.token_ttl_s, config.auth.argon2_memory_kib,
+                               config.auth.argon2_iterations, config.auth.argon2_threads});
+  events::EventBus events(io.get_executor(), events_reader);
+  http::Router router;
+  Deliver deliver(store);
+
+  ChannelServices services{config, ingest, store, events, router, io.get_executor()};
+  auto channels = ChannelRegistry::create_enabled(services);
+  for (auto& channel : channels) {
+    deliver.add_channel(*channel);
+    log::info("channel_enabled", {{"channel", channel->name()}});
+  }
+  api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024);
+  agent_api.register_routes(router);
+  add_operator_routes(router, commands, events_reader);
+  events.start();
+
+  auto [host, port] = split_listen(config.server.listen);
+  http::HttpServer server(
+      io, router,
+      {host, port, config.server.max_body_bytes,
+       config.server.web_root.empty() ? default_web_root() : config.server.web_root});
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    log::error("listen_failed", {{"listen", config.server.listen}, {"error", e.what()}});
+    std::cerr << "frontdoord: cannot listen on " << config.server.listen << ": " << e.what()
+              << "\n";
+    return 1;
+  }
+  std::string base = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                     ":" + std::to_string(server.port());
+  log::info("listening", {{"url", base}, {"threads", std::to_string(threads)}});
+  print_banner(config.server.public_url.empty() ? base : config.server.public_url,
+               embedded != nullptr, config.data_dir);
+
+  if (const char* spec = std::getenv("FRONTDOOR_BOOTSTRAP_ADMIN"); spec && *spec) {
+    asio::co_spawn(io, bootstrap_admin(agents, spec), asio::detached);
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log::info("shutting_down", {{"signal", std::to_string(signal)}});
+    server.stop();
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::seconds(config.server.shutdown_grace_s);
+          while (server.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+            co_await sleep_for(std::chrono::milliseconds(20));
+          }
+          // Let WebSocket close frames go out.
+          co_await sleep_for(std::chrono::milliseconds(100));
+          for (auto& channel : channels) channel->stop();
+          events.stop();
+          commands.stop();
+          events_reader.stop();
+          io.stop();
+        },
+        asio::detached);
+  });
+
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : workers) t.join();
+  if (embedded) embedded->stop();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace frontdoor

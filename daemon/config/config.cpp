@@ -1,0 +1,794 @@
+#include "daemon/config/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace frontdoor {
+namespace {
+
+constexpr std::int64_t kKiB = 1024;
+constexpr std::int64_t kMiB = 1024 * kKiB;
+constexpr std::int64_t kGiB = 1024 * kMiB;
+constexpr std::int64_t kDay = std::int64_t{24} * 3600;
+
+// ---- Checks for string values: true when the value is acceptable. ----
+
+bool is_non_empty(std::string_view v) { return !v.empty(); }
+
+// Queue names and service codes: they become parts of Redis keys and URLs.
+bool is_name(std::string_view v) {
+  return !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool is_name_or_empty(std::string_view v) { return v.empty() || is_name(v); }
+
+// HOST:PORT where HOST is a name, an IPv4 address or a bracketed IPv6 address, PORT 0..65535.
+bool is_listen(std::string_view v) {
+  const auto colon = v.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  const std::string_view host = v.substr(0, colon);
+  const std::string_view port = v.substr(colon + 1);
+  unsigned number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.empty() || port.size() > 5 || ec != std::errc() || end != port.data() + port.size() ||
+      number > 65535) {
+    return false;
+  }
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    const std::string_view inner = host.substr(1, host.size() - 2);
+    return std::all_of(inner.begin(), inner.end(),
+                       [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; });
+  }
+  return !host.empty() && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '-';
+  });
+}
+
+bool is_redis_url(std::string_view v) {
+  return v.empty() || (v.starts_with("redis://") && v.size() > 8) ||
+         (v.starts_with("unix:///") && v.size() > 8);
+}
+
+bool is_public_url(std::string_view v) {
+  return v.empty() || (v.starts_with("http://") && v.size() > 7) ||
+         (v.starts_with("https://") && v.size() > 8);
+}
+
+constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
+constexpr std::string_view kFsyncPolicies[] = {"always", "everysec", "no"};
+
+constexpr std::string_view kNameExpect = "1 to 64 letters, digits, '_', '.' or '-'";
+
+// ---- The option table. ----
+
+using StringField = std::string& (*)(Config&);
+using IntField = int& (*)(Config&);
+using SizeField = std::size_t& (*)(Config&);
+using BoolField = bool& (*)(Config&);
+
+// The member of `c` reached through `path`, a chain of pointers to members.
+template <auto... path>
+constexpr auto& member(Config& c) {
+  // clang-format off
+  return (c .* ... .* path);
+  // clang-format on
+}
+
+// One configuration option. Its type follows from the member it sets (a string option with
+// choices is an enum); its default is that member's initializer in Config.
+struct Option {
+  std::string_view name;  // dotted, as in the TOML file; the environment variable follows from it
+  std::variant<StringField, IntField, SizeField, BoolField> field;
+  std::int64_t min = 0;  // integer and size options: inclusive bounds
+  std::int64_t max = 0;
+  std::span<const std::string_view> choices = {};  // enum: the allowed values
+  bool (*valid)(std::string_view) = nullptr;       // string: further check, accepting...
+  std::string_view expect = {};                    // ...what this says
+  bool secret = false;                             // never repeated in messages
+  std::string_view doc;
+};
+
+constexpr Option kOptions[] = {
+    {.name = "server.listen",
+     .field = member<&Config::server, &Config::Server::listen>,
+     .valid = is_listen,
+     .expect = "HOST:PORT with a port in 0..65535 (0 picks a free port)",
+     .doc = "Address and TCP port of the HTTP and WebSocket server."},
+    {.name = "server.threads",
+     .field = member<&Config::server, &Config::Server::threads>,
+     .min = 0,
+     .max = 256,
+     .doc = "I/O threads running the event loop; 0 means one per CPU core."},
+    {.name = "server.max_body_bytes",
+     .field = member<&Config::server, &Config::Server::max_body_bytes>,
+     .min = kKiB,
+     .max = 64 * kMiB,
+     .doc = "Largest HTTP request body accepted; a larger request is refused with 413."},
+    {.name = "server.shutdown_grace_s",
+     .field = member<&Config::server, &Config::Server::shutdown_grace_s>,
+     .min = 0,
+     .max = 600,
+     .doc =
+         "Seconds requests in flight may take to finish after SIGTERM before connections close."},
+    {.name = "server.web_root",
+     .field = member<&Config::server, &Config::Server::web_root>,
+     .doc = "Folder of the static web pages; empty means the web/ folder of the source tree."},
+    {.name = "server.public_url",
+     .field = member<&Config::server, &Config::Server::public_url>,
+     .valid = is_public_url,
+     .expect = "empty, or an http:// or https:// URL",
+     .doc = "Base URL residents and agents reach this server at, used in links; empty means "
+            "http:// followed by server.listen."},
+    {.name = "redis.url",
+     .field = member<&Config::redis, &Config::Redis::url>,
+     .valid = is_redis_url,
+     .expect = "empty, redis://HOST:PORT[/DB] or unix:///PATH[?db=N]",
+     .secret = true,
+     .doc = "The Redis to use; empty starts an embedded redis-server under data_dir."},
+    {.name = "redis.appendfsync",
+     .field = member<&Config::redis, &Config::Redis::appendfsync>,
+     .choices = kFsyncPolicies,
+     .doc = "Embedded Redis only: fsync the append-only file after every write, every second, or "
+            "when the OS decides."},
+    {.name = "redis.server_binary",
+     .field = member<&Config::redis, &Config::Redis::server_binary>,
+     .valid = is_non_empty,
+     .expect = "a program name or path",
+     .doc = "Embedded Redis only: the redis-server program, a name looked up on PATH or a path."},
+    {.name = "redis.reconnect_max_ms",
+     .field = member<&Config::redis, &Config::Redis::reconnect_max_ms>,
+     .min = 100,
+     .max = 600000,
+     .doc = "Longest wait between reconnection attempts, in milliseconds; the wait starts at 100 "
+            "ms and doubles."},
+    {.name = "redis.connections",
+     .field = member<&Config::redis, &Config::Redis::connections>,
+     .min = 1,
+     .max = 64,
+     .doc = "Command connections to Redis, each pipelining many requests."},
+    {.name = "data_dir",
+     .field = member<&Config::data_dir>,
+     .valid = is_non_empty,
+     .expect = "a folder path",
+     .doc = "Folder for the daemon's own files, such as the embedded Redis's socket and data; "
+            "relative to the working directory."},
+    {.name = "log.level",
+     .field = member<&Config::log, &Config::Log::level>,
+     .choices = kLogLevels,
+     .doc = "Least severe level that is logged."},
+    {.name = "auth.token_ttl_s",
+     .field = member<&Config::auth, &Config::Auth::token_ttl_s>,
+     .min = 60,
+     .max = 30 * kDay,
+     .doc = "Seconds an agent's sign-in token stays valid."},
+    {.name = "auth.argon2_memory_kib",
+     .field = member<&Config::auth, &Config::Auth::argon2_memory_kib>,
+     .min = 8 * kMiB / kKiB,
+     .max = kGiB / kKiB,
+     .doc = "Memory cost of argon2id password hashing, in KiB."},
+    {.name = "auth.argon2_iterations",
+     .field = member<&Config::auth, &Config::Auth::argon2_iterations>,
+     .min = 1,
+     .max = 10,
+     .doc = "Time cost (passes over memory) of argon2id password hashing."},
+    {.name = "auth.argon2_threads",
+     .field = member<&Config::auth, &Config::Auth::argon2_threads>,
+     .min = 1,
+     .max = 64,
+     .doc = "Threads that hash passwords, apart from the I/O threads."},
+    {.name = "conversations.default_queue",
+     .field = member<&Config::conversations, &Config::Conversations::default_queue>,
+     .valid = is_name,
+     .expect = kNameExpect,
+     .doc = "Queue of conversations that nothing else assigns to a queue."},
+    {.name = "conversations.dedup_ttl_s",
+     .field = member<&Config::conversations, &Config::Conversations::dedup_ttl_s>,
+     .min = 60,
+     .max = 90 * kDay,
+     .doc = "Seconds a provider's idempotency key is remembered, so a redelivery is dropped."},
+    {.name = "conversations.events_maxlen",
+     .field = member<&Config::conversations, &Config::Conversations::events_maxlen>,
+     .min = 1000,
+     .max = 100000000,
+     .doc = "Approximate number of entries kept in the events stream."},
+    {.name = "channels.webform.enabled",
+     .field = member<&Config::webform, &Config::Webform::enabled>,
+     .doc = "Accept service requests from web forms (Open311 GeoReport v2)."},
+    {.name = "channels.webform.api_key",
+     .field = member<&Config::webform, &Config::Webform::api_key>,
+     .secret = true,
+     .doc = "Key clients must send as api_key; empty means none is required. Set it through the "
+            "environment."},
+    {.name = "channels.webform.queue",
+     .field = member<&Config::webform, &Config::Webform::queue>,
+     .valid = is_name,
+     .expect = kNameExpect,
+     .doc = "Queue of web form requests whose service names no queue."},
+    {.name = "channels.webform.jurisdiction_id",
+     .field = member<&Config::webform, &Config::Webform::jurisdiction_id>,
+     .doc = "Open311 jurisdiction_id of this city; empty means requests need not name one."},
+    {.name = "channels.webchat.enabled",
+     .field = member<&Config::webchat, &Config::Webchat::enabled>,
+     .doc = "Serve the resident chat widget and its WebSocket."},
+    {.name = "channels.webchat.max_frame_bytes",
+     .field = member<&Config::webchat, &Config::Webchat::max_frame_bytes>,
+     .min = 256,
+     .max = kMiB,
+     .doc = "Largest WebSocket message accepted from a chat client."},
+    {.name = "channels.webchat.idle_timeout_s",
+     .field = member<&Config::webchat, &Config::Webchat::idle_timeout_s>,
+     .min = 5,
+     .max = 86400,
+     .doc = "Seconds without traffic after which a chat connection is closed."},
+    {.name = "channels.webchat.queue",
+     .field = member<&Config::webchat, &Config::Webchat::queue>,
+     .valid = is_name,
+     .expect = kNameExpect,
+     .doc = "Queue of web chat conversations."},
+};
+
+// ---- The services of the web form: an array of tables, from the file only. ----
+
+constexpr std::string_view kServices = "channels.webform.services";
+
+struct ServiceKey {
+  std::string_view name;
+  std::string ServiceDefinition::*field;
+  bool required = false;
+  bool list = false;                          // may also be an array of strings, joined with ','
+  bool (*valid)(std::string_view) = nullptr;  // null: any text
+  std::string_view expect;
+  std::string_view doc;
+};
+
+constexpr ServiceKey kServiceKeys[] = {
+    {.name = "code",
+     .field = &ServiceDefinition::code,
+     .required = true,
+     .valid = is_name,
+     .expect = kNameExpect,
+     .doc = "Open311 service_code clients send; unique among the services."},
+    {.name = "name",
+     .field = &ServiceDefinition::name,
+     .required = true,
+     .valid = is_non_empty,
+     .expect = "non-empty text",
+     .doc = "Open311 service_name shown to residents."},
+    {.name = "description",
+     .field = &ServiceDefinition::description,
+     .expect = "any text",
+     .doc = "What the service is for, shown to residents."},
+    {.name = "group",
+     .field = &ServiceDefinition::group,
+     .expect = "any text",
+     .doc = "Open311 group the service is listed under."},
+    {.name = "keywords",
+     .field = &ServiceDefinition::keywords,
+     .list = true,
+     .expect = "comma-separated text, or an array of strings without commas",
+     .doc = "Words residents may search for; stored comma separated."},
+    {.name = "queue",
+     .field = &ServiceDefinition::queue,
+     .valid = is_name_or_empty,
+     .expect = "empty, or a queue name",
+     .doc = "Queue its requests go to; empty means channels.webform.queue."},
+};
+
+// ---- Describing options. ----
+
+bool is_enum(const Option& o) { return !o.choices.empty(); }
+
+std::string_view type_name(const Option& o) {
+  if (std::holds_alternative<IntField>(o.field)) return "integer";
+  if (std::holds_alternative<SizeField>(o.field)) return "size";
+  if (std::holds_alternative<BoolField>(o.field)) return "boolean";
+  return is_enum(o) ? "enum" : "string";
+}
+
+std::string env_name(std::string_view name) {
+  std::string env = "FRONTDOOR_";
+  for (char c : name) env += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+  return env;
+}
+
+// Bytes as the largest binary unit that divides them: 16384 → "16 KiB".
+std::string format_size(std::int64_t n) {
+  for (auto [unit, name] : {std::pair{kGiB, " GiB"}, {kMiB, " MiB"}, {kKiB, " KiB"}}) {
+    if (n != 0 && n % unit == 0) return std::to_string(n / unit) + name;
+  }
+  return std::to_string(n) + " B";
+}
+
+// "1048576", "1 MiB", "64KiB", "512 B" → bytes; nullopt for anything else or on overflow.
+std::optional<std::int64_t> parse_size(std::string_view text) {
+  std::int64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || n < 0) return std::nullopt;
+  std::string_view unit(end, text.data() + text.size() - end);
+  if (unit.starts_with(' ')) unit.remove_prefix(1);
+  std::int64_t scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  if (unit == "KiB") scale = kKiB;
+  if (unit == "MiB") scale = kMiB;
+  if (unit == "GiB") scale = kGiB;
+  if (scale == 0 || n > INT64_MAX / scale) return std::nullopt;
+  return n * scale;
+}
+
+std::string range_text(const Option& o) {
+  if (std::holds_alternative<SizeField>(o.field)) {
+    return format_size(o.min) + ".." + format_size(o.max);
+  }
+  return std::to_string(o.min) + ".." + std::to_string(o.max);
+}
+
+std::string join(std::span<const std::string_view> items, std::string_view quote) {
+  std::string out;
+  for (auto item : items) {
+    if (!out.empty()) out += ", ";
+    out.append(quote).append(item).append(quote);
+  }
+  return out;
+}
+
+// What a value of `o` must look like, completing "expected ...".
+std::string expectation(const Option& o) {
+  if (std::holds_alternative<IntField>(o.field)) return "an integer in " + range_text(o);
+  if (std::holds_alternative<SizeField>(o.field)) {
+    return "a size in " + range_text(o) + " (bytes, or text such as \"64 KiB\")";
+  }
+  if (std::holds_alternative<BoolField>(o.field)) return "true or false";
+  if (is_enum(o)) return "one of " + join(o.choices, "");
+  if (o.valid != nullptr) return std::string(o.expect);
+  return "a string";
+}
+
+std::string default_text(const Option& o) {
+  Config defaults;
+  if (const auto* f = std::get_if<StringField>(&o.field)) {
+    const std::string& v = (*f)(defaults);
+    return v.empty() ? "(empty)" : "`" + v + "`";
+  }
+  if (const auto* f = std::get_if<IntField>(&o.field))
+    return "`" + std::to_string((*f)(defaults)) + "`";
+  if (const auto* f = std::get_if<SizeField>(&o.field)) {
+    return "`" + format_size(static_cast<std::int64_t>((*f)(defaults))) + "`";
+  }
+  return (*std::get<BoolField>(o.field))(defaults) ? "`true`" : "`false`";
+}
+
+std::string allowed_text(const Option& o) {
+  if (std::holds_alternative<BoolField>(o.field)) return "`true`, `false`";
+  if (!std::holds_alternative<StringField>(o.field)) return range_text(o);
+  if (is_enum(o)) return join(o.choices, "`");
+  return o.valid != nullptr ? std::string(o.expect) : "any text";
+}
+
+// ---- Suggestions for unknown keys. ----
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                        std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({above + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::pair<std::string_view, std::string_view> split_last(std::string_view name) {
+  const auto dot = name.rfind('.');
+  if (dot == std::string_view::npos) return {{}, name};
+  return {name.substr(0, dot), name.substr(dot + 1)};
+}
+
+// The tail of "unknown key 'NAME'" among `known` full names: the sibling within a third of the
+// key's length in edit distance, else a key of the same name in another section (a key put in
+// the wrong section), else the list of keys the section does have.
+std::string suggestion(std::string_view name, const std::vector<std::string>& known) {
+  const auto [parent, last] = split_last(name);
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(1, last.size() / 3) + 1;
+  std::vector<std::string_view> siblings;
+  for (const std::string& candidate : known) {
+    const auto [candidate_parent, candidate_last] = split_last(candidate);
+    if (candidate_parent != parent) continue;
+    siblings.push_back(candidate_last);
+    const std::size_t d = edit_distance(last, candidate_last);
+    if (d < best_distance) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  if (!best.empty()) return " (did you mean '" + best + "'?)";
+  for (const std::string& candidate : known) {
+    if (split_last(candidate).second == last) return " (did you mean '" + candidate + "'?)";
+  }
+  if (siblings.empty()) return "";
+  std::sort(siblings.begin(), siblings.end());
+  return " (expected one of: " + join(siblings, "") + ")";
+}
+
+// ---- Loading. ----
+
+const Option* find_option(std::string_view name) {
+  for (const Option& o : kOptions) {
+    if (o.name == name) return &o;
+  }
+  return nullptr;
+}
+
+// Every name a file may contain: options, the services array, and the sections holding them.
+const std::vector<std::string>& known_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    auto add = [&all](std::string_view name) {
+      for (auto dot = name.find('.'); dot != std::string_view::npos;
+           dot = name.find('.', dot + 1)) {
+        if (std::find(all.begin(), all.end(), name.substr(0, dot)) == all.end()) {
+          all.emplace_back(name.substr(0, dot));
+        }
+      }
+      all.emplace_back(name);
+    };
+    for (const Option& o : kOptions) add(o.name);
+    add(kServices);
+    return all;
+  }();
+  return names;
+}
+
+bool is_section(std::string_view name) {
+  const auto& names = known_names();
+  return find_option(name) == nullptr && name != kServices &&
+         std::find(names.begin(), names.end(), name) != names.end();
+}
+
+using Value = std::variant<std::string, std::int64_t, bool>;
+
+// Stores `v` in `o`'s member when it has the right type and is within bounds; false otherwise.
+bool store(Config& cfg, const Option& o, const Value& v) {
+  if (const auto* f = std::get_if<StringField>(&o.field)) {
+    const auto* s = std::get_if<std::string>(&v);
+    if (s == nullptr) return false;
+    if (is_enum(o) && std::find(o.choices.begin(), o.choices.end(), *s) == o.choices.end()) {
+      return false;
+    }
+    if (o.valid != nullptr && !o.valid(*s)) return false;
+    (*f)(cfg) = *s;
+    return true;
+  }
+  if (const auto* f = std::get_if<BoolField>(&o.field)) {
+    const auto* b = std::get_if<bool>(&v);
+    if (b == nullptr) return false;
+    (*f)(cfg) = *b;
+    return true;
+  }
+  std::optional<std::int64_t> n;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) n = *i;
+  const auto* text = std::get_if<std::string>(&v);
+  if (text != nullptr && std::holds_alternative<SizeField>(o.field)) n = parse_size(*text);
+  if (!n || *n < o.min || *n > o.max) return false;
+  if (const auto* f = std::get_if<IntField>(&o.field)) {
+    (*f)(cfg) = static_cast<int>(*n);
+  } else {
+    (*std::get<SizeField>(o.field))(cfg) = static_cast<std::size_t>(*n);
+  }
+  return true;
+}
+
+// The environment's text as a value for `o`: integers and booleans are parsed (surrounding
+// blanks ignored), strings and sizes are kept as text for store() to check.
+Value env_value(const Option& o, std::string_view text) {
+  if (std::holds_alternative<StringField>(o.field)) return std::string(text);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+    text.remove_suffix(1);
+  }
+  if (std::holds_alternative<IntField>(o.field)) {
+    std::int64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec == std::errc() && end == text.data() + text.size()) return n;
+    return std::string(text);
+  }
+  if (std::holds_alternative<BoolField>(o.field)) {
+    std::string lower(text);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (std::string_view yes : {"true", "1", "yes", "on"}) {
+      if (lower == yes) return true;
+    }
+    for (std::string_view no : {"false", "0", "no", "off"}) {
+      if (lower == no) return false;
+    }
+  }
+  return std::string(text);
+}
+
+// Text in double quotes, with quotes, backslashes and control characters escaped as in TOML.
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04X", static_cast<unsigned char>(c));
+      out += escape;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// A TOML value as the operator wrote it, for "got ..." in messages.
+std::string toml_text(const toml::node& node) {
+  if (const auto* s = node.as_string()) return quoted(s->get());
+  if (node.is_table()) return "a table";
+  if (node.is_array()) return "an array";
+  std::ostringstream out;
+  node.visit([&out](const auto& v) { out << v; });
+  return out.str();
+}
+
+// Reads one file and the environment into a Config, collecting every problem before throwing.
+class Loader {
+ public:
+  explicit Loader(std::string path) : path_(std::move(path)) {}
+
+  void read_file() {
+    const std::string text = read_whole_file();
+    toml::table root;
+    try {
+      root = toml::parse(text, path_);
+    } catch (const toml::parse_error& e) {
+      throw ConfigError(where(e.source().begin) + ": " + std::string(e.description()));
+    }
+    walk(root, "");
+  }
+
+  void read_environment() {
+    for (const Option& o : kOptions) {
+      const std::string env = env_name(o.name);
+      const char* text = std::getenv(env.c_str());
+      if (text == nullptr) continue;
+      if (store(cfg_, o, env_value(o, text))) {
+        cfg_.origins[std::string(o.name)] = "env " + env;
+      } else {
+        env_problems_.push_back("environment " + env + ": " + std::string(o.name) + ": got " +
+                                (o.secret ? "a value (hidden)" : quoted(text)) + "; expected " +
+                                expectation(o));
+      }
+    }
+  }
+
+  // The loaded Config; throws one ConfigError listing every problem, file ones in file order.
+  Config finish() {
+    std::stable_sort(file_problems_.begin(), file_problems_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string message;
+    for (const auto& [position, text] : file_problems_) message += text + "\n";
+    for (const std::string& text : env_problems_) message += text + "\n";
+    if (!message.empty()) {
+      message.pop_back();
+      throw ConfigError(message);
+    }
+    return std::move(cfg_);
+  }
+
+ private:
+  std::string read_whole_file() const {
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path_.c_str(), "rb"),
+                                                               &std::fclose);
+    if (!file) throw ConfigError(path_ + ": cannot read: " + std::strerror(errno));
+    std::string text;
+    char buffer[1 << 16];
+    while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get())) {
+      text.append(buffer, n);
+    }
+    if (std::ferror(file.get())) {
+      throw ConfigError(path_ + ": cannot read: " + std::strerror(errno));
+    }
+    return text;
+  }
+
+  std::string where(const toml::source_position& p) const {
+    return path_ + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
+  }
+
+  void problem(const toml::source_region& at, const std::string& text) {
+    file_problems_.emplace_back(std::pair{at.begin.line, at.begin.column},
+                                where(at.begin) + ": " + text);
+  }
+
+  void walk(const toml::table& table, const std::string& prefix) {
+    for (const auto& [key, node] : table) {
+      std::string name = prefix.empty() ? std::string() : prefix + ".";
+      name += key.str();
+      if (name == kServices) {
+        read_services(node);
+      } else if (const Option* o = find_option(name)) {
+        read_option(*o, node);
+      } else if (!is_section(name)) {
+        problem(key.source(), "unknown key '" + name + "'" + suggestion(name, known_names()));
+      } else if (const toml::table* section = node.as_table()) {
+        walk(*section, name);
+      } else {
+        problem(node.source(),
+                name + ": got " + toml_text(node) + "; expected a table [" + name + "]");
+      }
+    }
+  }
+
+  void read_option(const Option& o, const toml::node& node) {
+    std::optional<Value> v;
+    if (const auto* s = node.as_string()) v = s->get();
+    if (const auto* i = node.as_integer()) v = i->get();
+    if (const auto* b = node.as_boolean()) v = b->get();
+    if (!v || !store(cfg_, o, *v)) {
+      problem(node.source(), std::string(o.name) + ": got " +
+                                 (o.secret ? "a value (hidden)" : toml_text(node)) + "; expected " +
+                                 expectation(o));
+      return;
+    }
+    cfg_.origins[std::string(o.name)] = where(node.source().begin);
+  }
+
+  void read_services(const toml::node& node) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      problem(node.source(), std::string(kServices) + ": got " + toml_text(node) +
+                                 "; expected an array of tables [[" + std::string(kServices) +
+                                 "]]");
+      return;
+    }
+    cfg_.origins[std::string(kServices)] = where(node.source().begin);
+    std::vector<std::pair<std::string, std::string>> codes;  // code, where it was declared
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& element = *array->get(i);
+      const std::string label = std::string(kServices) + "[" + std::to_string(i) + "]";
+      const toml::table* table = element.as_table();
+      if (table == nullptr) {
+        problem(element.source(), label + ": got " + toml_text(element) + "; expected a table");
+        continue;
+      }
+      ServiceDefinition service;
+      if (!read_service(*table, label, service)) continue;
+      const toml::node* code = table->get("code");
+      const auto seen = std::find_if(codes.begin(), codes.end(),
+                                     [&](const auto& c) { return c.first == service.code; });
+      if (seen != codes.end()) {
+        problem(code->source(), label + ".code: '" + service.code +
+                                    "' is already the code of the service at " + seen->second);
+        continue;
+      }
+      codes.emplace_back(service.code, where(code->source().begin));
+      cfg_.webform.services.push_back(std::move(service));
+    }
+  }
+
+  // Fills `service` from one [[channels.webform.services]] table; false if it has a problem.
+  bool read_service(const toml::table& table, const std::string& label,
+                    ServiceDefinition& service) {
+    bool ok = true;
+    for (const auto& [key, node] : table) {
+      const std::string_view key_name = key.str();
+      const auto* spec = std::find_if(std::begin(kServiceKeys), std::end(kServiceKeys),
+                                      [&](const ServiceKey& k) { return k.name == key_name; });
+      const std::string name = label + "." + std::string(key_name);
+      if (spec == std::end(kServiceKeys)) {
+        std::vector<std::string> known;
+        for (const ServiceKey& k : kServiceKeys) known.push_back(label + "." + std::string(k.name));
+        problem(key.source(), "unknown key '" + name + "'" + suggestion(name, known));
+        ok = false;
+        continue;
+      }
+      std::optional<std::string> text;
+      if (const auto* s = node.as_string()) text = s->get();
+      if (const auto* list = node.as_array(); list != nullptr && spec->list) {
+        text = comma_joined(*list);
+      }
+      if (!text || (spec->valid != nullptr && !spec->valid(*text))) {
+        problem(node.source(),
+                name + ": got " + toml_text(node) + "; expected " + std::string(spec->expect));
+        ok = false;
+        continue;
+      }
+      service.*(spec->field) = std::move(*text);
+    }
+    for (const ServiceKey& k : kServiceKeys) {
+      if (k.required && !table.contains(k.name)) {
+        problem(table.source(), label + ": missing required key '" + std::string(k.name) + "'");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  // The strings of `list` joined with commas; nullopt unless every element is a string without
+  // a comma.
+  static std::optional<std::string> comma_joined(const toml::array& list) {
+    std::string joined;
+    for (const toml::node& element : list) {
+      const auto* word = element.as_string();
+      if (word == nullptr || word->get().find(',') != std::string::npos) return std::nullopt;
+      if (!joined.empty()) joined += ',';
+      joined += word->get();
+    }
+    return joined;
+  }
+
+  std::string path_;
+  Config cfg_;
+  std::vector<std::pair<std::pair<std::uint32_t, std::uint32_t>, std::string>> file_problems_;
+  std::vector<std::string> env_problems_;
+};
+
+std::string markdown_cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+Config load_config(const std::string& path) {
+  Loader loader(path);
+  if (!path.empty()) loader.read_file();
+  loader.read_environment();
+  return loader.finish();
+}
+
+std::string config_reference_markdown() {
+  std::string out =
+      "| option | type | default | allowed | environment variable | meaning |\n"
+      "|---|---|---|---|---|---|\n";
+  for (const Option& o : kOptions) {
+    out += "| `" + std::string(o.name) + "` | " + std::string(type_name(o)) + " | " +
+           markdown_cell(default_text(o)) + " | " + markdown_cell(allowed_text(o)) + " | `" +
+           env_name(o.name) + "` | " + markdown_cell(o.doc) + " |\n";
+  }
+  out += "\nKeys of each `[[" + std::string(kServices) +
+         "]]` table (file only, no environment variable):\n\n"
+         "| key | required | allowed | meaning |\n"
+         "|---|---|---|---|\n";
+  for (const ServiceKey& k : kServiceKeys) {
+    out += "| `" + std::string(k.name) + "` | " + (k.required ? "yes" : "no") + " | " +
+           markdown_cell(k.expect) + " | " + markdown_cell(k.doc) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace frontdoor

@@ -1,0 +1,100 @@
+// frontdoor configuration: one TOML file, every key overridable by FRONTDOOR_* environment
+// variables.
+//
+// Contract
+//  1. Every option is declared once, in config.cpp's option table: dotted name, type, default,
+//     bounds, documentation. That table is the only place that knows an option exists.
+//  2. load_config() reads the file, then the environment. An unknown key, a value of the wrong
+//     type or out of bounds is a ConfigError whose message names the file, line and column
+//     (or the environment variable) and says what was expected.
+//  3. The environment variable of option "a.b_c" is FRONTDOOR_A_B_C; it wins over the file.
+//     Arrays of tables (webform services) come from the file only.
+//  4. The returned Config is complete: defaults fill what the file does not say.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace frontdoor {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One Open311 service (a request type residents can file), from [[channels.webform.services]].
+struct ServiceDefinition {
+  std::string code;  // service_code, unique
+  std::string name;  // service_name
+  std::string description;
+  std::string group;
+  std::string keywords;  // comma separated
+  std::string queue;     // queue its requests go to; empty = the channel's queue
+};
+
+struct Config {
+  struct Server {
+    std::string listen = "127.0.0.1:8080";  // HOST:PORT
+    int threads = 0;                        // 0 = one per core
+    std::size_t max_body_bytes = 1 << 20;
+    int shutdown_grace_s = 10;
+    std::string web_root;    // static pages; empty = <source>/web
+    std::string public_url;  // how residents reach us; empty = http://listen
+  } server;
+
+  struct Redis {
+    std::string url;                       // empty = embedded redis-server under data_dir
+    std::string appendfsync = "everysec";  // embedded only: always | everysec | no
+    std::string server_binary = "redis-server";
+    int reconnect_max_ms = 5000;
+    int connections = 2;  // pipelined command connections
+  } redis;
+
+  std::string data_dir = "data";
+
+  struct Log {
+    std::string level = "info";  // trace debug info warn error
+  } log;
+
+  struct Auth {
+    int token_ttl_s = 12 * 3600;
+    int argon2_memory_kib = 64 * 1024;
+    int argon2_iterations = 2;
+    int argon2_threads = 2;  // threads that hash passwords, off the I/O threads
+  } auth;
+
+  struct Conversations {
+    std::string default_queue = "general";
+    int dedup_ttl_s = 7 * 24 * 3600;  // how long provider idempotency keys are remembered
+    int events_maxlen = 100000;       // approximate length of the events stream
+  } conversations;
+
+  struct Webform {
+    bool enabled = true;
+    std::string api_key;  // empty = no api_key required
+    std::string queue = "general";
+    std::string jurisdiction_id;
+    std::vector<ServiceDefinition> services;
+  } webform;
+
+  struct Webchat {
+    bool enabled = true;
+    std::size_t max_frame_bytes = 16 * 1024;
+    int idle_timeout_s = 600;
+    std::string queue = "general";
+  } webchat;
+
+  // The source of each value that was set ("file:line:col" or "env FRONTDOOR_X"), for messages.
+  std::map<std::string, std::string> origins;
+};
+
+// Reads `path` (empty = defaults only) then the environment. Throws ConfigError.
+Config load_config(const std::string& path);
+
+// Markdown table of every option: name, type, default, bounds, environment variable, meaning.
+std::string config_reference_markdown();
+
+}  // namespace frontdoor

@@ -1,0 +1,84 @@
+#include "daemon/ingest/ingest.hpp"
+
+#include <chrono>
+
+#include "daemon/http/api_error.hpp"
+#include "daemon/log/log.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "i18n/text.hpp"
+
+namespace frontdoor {
+
+using http::ApiError;
+using http::ErrorCode;
+
+namespace {
+
+ApiError refuse(std::string_view channel, ErrorCode code, std::string message) {
+  metrics::rejected(std::string(channel), std::string(http::code_name(code))).inc();
+  return ApiError(code, std::move(message));
+}
+
+}  // namespace
+
+Ingest::Ingest(store::ConversationStore& store, Limits limits) : store_(store), limits_(limits) {}
+
+std::string Ingest::checked_text(std::string_view channel, std::string_view field,
+                                 std::string_view text, std::size_t max_chars) const {
+  auto nfc = i18n::normalize_nfc(text);
+  if (!nfc)
+    throw refuse(channel, ErrorCode::invalid_utf8, std::string(field) + " is not valid UTF-8");
+  for (unsigned char c : *nfc) {
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      throw refuse(channel, ErrorCode::invalid_field,
+                   std::string(field) + " contains a control character");
+    }
+  }
+  if (i18n::code_points(*nfc) > max_chars) {
+    throw refuse(
+        channel, ErrorCode::payload_too_large,
+        std::string(field) + " is longer than " + std::to_string(max_chars) + " characters");
+  }
+  return std::move(*nfc);
+}
+
+boost::asio::awaitable<IngestResult> Ingest::accept(Inbound in) {
+  const std::string channel = in.channel;
+  in.text = checked_text(channel, "text", in.text, limits_.max_text_chars);
+  if (in.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw refuse(channel, ErrorCode::missing_field, "text is empty");
+  }
+  in.display_name = checked_text(channel, "name", in.display_name, limits_.max_name_chars);
+  in.subject = checked_text(channel, "subject", in.subject, 998);
+  auto colon = in.address.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == in.address.size() ||
+      in.address.find_first_of(" \r\n") != std::string::npos) {
+    throw std::logic_error("channel " + channel + " gave an address without kind:value");
+  }
+  in.priority = std::clamp(in.priority, 0, 9);
+
+  auto started = std::chrono::steady_clock::now();
+  IngestResult result = co_await store_.ingest(in);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  static auto& latency = metrics::registry().histogram(
+      "frontdoor_ingest_duration_seconds", "Time to make one inbound message durable in Redis.");
+  latency.observe(seconds);
+  if (result.duplicate) {
+    metrics::registry()
+        .counter("frontdoor_inbound_duplicates_total",
+                 "Inbound messages dropped as repeats of a provider's idempotency key.",
+                 {{"channel", channel}})
+        .inc();
+  } else {
+    metrics::inbound(channel).inc();
+  }
+  log::info("message_ingested", {{"channel", channel},
+                                 {"conversation", result.conversation_id},
+                                 {"message", result.message_id},
+                                 {"duplicate", result.duplicate ? "true" : "false"},
+                                 {"created", result.created ? "true" : "false"}});
+  co_return result;
+}
+
+}  // namespace frontdoor

@@ -1,0 +1,43 @@
+// Ingest: the one door every resident message goes through (policy lives here, not in channels).
+//
+// Contract
+//  1. accept() validates: text is valid UTF-8 (→ invalid_utf8), has no NUL or other C0 control
+//     besides tab/newline/return (→ invalid_field), is not empty (→ missing_field) and is at
+//     most max_text_chars code points (→ payload_too_large); the address has a "kind:value" form.
+//     A refusal is an http::ApiError, counted in frontdoor_rejected_total{edge=<channel>}.
+//  2. Text and display name are stored in NFC.
+//  3. accept() returns after the store made the message durable; only then may the channel
+//     answer "accepted". Redis being down is redis::RedisUnavailable: the channel answers
+//     "try again later" and nothing is half-stored.
+//  4. A duplicate (same channel + idempotency key) returns the first result, marked duplicate.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstddef>
+
+#include "daemon/ingest/inbound.hpp"
+#include "daemon/store/conversation_store.hpp"
+
+namespace frontdoor {
+
+class Ingest {
+ public:
+  struct Limits {
+    std::size_t max_text_chars = 10000;
+    std::size_t max_name_chars = 200;
+  };
+
+  Ingest(store::ConversationStore& store, Limits limits);
+  boost::asio::awaitable<IngestResult> accept(Inbound inbound);
+
+  // The checks of rule 1 for one text field, returning its NFC form; for channels that must
+  // validate before they build an Inbound.
+  std::string checked_text(std::string_view channel, std::string_view field, std::string_view text,
+                           std::size_t max_chars) const;
+
+ private:
+  store::ConversationStore& store_;
+  Limits limits_;
+};
+
+}  // namespace frontdoor

@@ -1,0 +1,200 @@
+#include "daemon/store/conversation_store.hpp"
+
+#include <boost/json.hpp>
+#include <string_view>
+
+namespace frontdoor::store {
+
+namespace lua {
+extern const std::string_view common, ingest, append, set_status, assign, delivery, list;
+}
+
+namespace {
+
+using redis::RedisReply;
+using redis::Script;
+
+// Each script is loaded with the shared helpers in front of it.
+Script make(std::string_view name, std::string_view body) {
+  return Script(std::string(name), std::string(lua::common) + "\n" + std::string(body));
+}
+
+const Script& ingest_script() {
+  static const Script s = make("ingest", lua::ingest);
+  return s;
+}
+const Script& append_script() {
+  static const Script s = make("append", lua::append);
+  return s;
+}
+const Script& status_script() {
+  static const Script s = make("set_status", lua::set_status);
+  return s;
+}
+const Script& assign_script() {
+  static const Script s = make("assign", lua::assign);
+  return s;
+}
+const Script& delivery_script() {
+  static const Script s = make("delivery", lua::delivery);
+  return s;
+}
+const Script& list_script() {
+  static const Script s = make("list", lua::list);
+  return s;
+}
+
+// Script arguments as strings (a function, not a braced list: GCC 12 miscompiles braced
+// lists inside co_await expressions).
+template <class... A>
+std::vector<std::string> args(A&&... a) {
+  return {std::string(std::forward<A>(a))...};
+}
+
+std::string element(const RedisReply& reply, std::size_t i) {
+  if (i >= reply.elements.size()) return {};
+  const auto& e = reply.elements[i];
+  return e.type == RedisReply::Type::Integer ? std::to_string(e.integer) : e.str;
+}
+
+}  // namespace
+
+Fields to_fields(const RedisReply& flat) {
+  Fields out;
+  for (std::size_t i = 0; i + 1 < flat.elements.size(); i += 2) {
+    out[flat.elements[i].str] = flat.elements[i + 1].str;
+  }
+  return out;
+}
+
+ConversationStore::ConversationStore(redis::RedisClient& redis, Settings settings)
+    : redis_(redis), settings_(std::move(settings)) {}
+
+boost::asio::awaitable<RedisReply> ConversationStore::run(const Script& s,
+                                                          std::vector<std::string> args) {
+  RedisReply reply = co_await redis_.eval(s, std::vector<std::string>(), std::move(args));
+  if (reply.is_error()) {
+    std::string_view text = reply.str;
+    // Script errors read "<kind> <message>"; Redis may prefix "ERR ".
+    if (text.starts_with("ERR ")) text.remove_prefix(4);
+    if (text.starts_with("not_found ")) {
+      throw StoreError(StoreError::Kind::not_found, std::string(text.substr(10)));
+    }
+    if (text.starts_with("conflict ")) {
+      throw StoreError(StoreError::Kind::conflict, std::string(text.substr(9)));
+    }
+    throw std::runtime_error("script " + s.name() + " failed: " + reply.str);
+  }
+  co_return reply;
+}
+
+boost::asio::awaitable<IngestResult> ConversationStore::ingest(const Inbound& in) {
+  boost::json::object attributes;
+  for (const auto& [k, v] : in.attributes) attributes[k] = v;
+  RedisReply reply = co_await run(
+      ingest_script(),
+      args(in.channel, in.address, in.display_name, in.text, in.subject, in.idempotency_key,
+           in.conversation_hint, in.new_conversation ? "1" : "0", in.language,
+           in.language.empty() ? "" : (in.language_stated ? "stated" : "detected"),
+           in.queue.empty() ? settings_.default_queue : in.queue, std::to_string(in.priority),
+           boost::json::serialize(attributes), std::to_string(settings_.dedup_ttl_s),
+           std::to_string(settings_.events_maxlen)));
+  IngestResult result;
+  result.contact_id = element(reply, 0);
+  result.conversation_id = element(reply, 1);
+  result.message_id = element(reply, 2);
+  result.duplicate = element(reply, 3) == "1";
+  result.created = element(reply, 4) == "1";
+  result.status = element(reply, 5);
+  co_return result;
+}
+
+boost::asio::awaitable<std::optional<Fields>> ConversationStore::conversation(
+    const std::string& id) {
+  RedisReply reply = co_await redis_.call("HGETALL", "conv:{" + id + "}");
+  if (reply.elements.empty()) co_return std::nullopt;
+  co_return to_fields(reply);
+}
+
+boost::asio::awaitable<std::vector<Message>> ConversationStore::messages(const std::string& id,
+                                                                         const std::string& after,
+                                                                         int count) {
+  std::string key = "conv:{" + id + "}";
+  RedisReply entries =
+      co_await redis_.call("XRANGE", key + ":msgs", after.empty() ? "-" : "(" + after, "+", "COUNT",
+                           std::to_string(count));
+  RedisReply delivery = co_await redis_.call("HGETALL", key + ":delivery");
+  Fields deliveries = to_fields(delivery);
+  std::vector<Message> out;
+  for (const auto& entry : entries.elements) {
+    if (entry.elements.size() < 2) continue;
+    Message m{entry.elements[0].str, to_fields(entry.elements[1]), {}};
+    if (auto it = deliveries.find(m.id); it != deliveries.end()) m.delivery = it->second;
+    out.push_back(std::move(m));
+  }
+  co_return out;
+}
+
+boost::asio::awaitable<std::vector<std::string>> ConversationStore::ids_by_origin(
+    const std::string& channel, long long from_ms, long long to_ms, int limit) {
+  RedisReply reply =
+      co_await redis_.call("ZREVRANGEBYSCORE", "convs:channel:" + channel, std::to_string(to_ms),
+                           std::to_string(from_ms), "LIMIT", "0", std::to_string(limit));
+  std::vector<std::string> ids;
+  for (const auto& e : reply.elements) ids.push_back(e.str);
+  co_return ids;
+}
+
+boost::asio::awaitable<ListPage> ConversationStore::list(const ListFilter& f) {
+  std::string queues;
+  for (const auto& q : f.visible_queues) queues += (queues.empty() ? "" : ",") + q;
+  RedisReply reply = co_await run(list_script(), args(f.status, f.queue, f.channel, f.agent, queues,
+                                                      f.viewer, std::to_string(f.limit), f.before));
+  ListPage page;
+  for (std::size_t i = 0; i + 1 < reply.elements.size(); ++i) {
+    page.conversations.push_back(to_fields(reply.elements[i]));
+  }
+  if (!reply.elements.empty()) page.next_before = reply.elements.back().str;
+  co_return page;
+}
+
+boost::asio::awaitable<AppendResult> ConversationStore::append(const std::string& conversation_id,
+                                                               const std::string& direction,
+                                                               const std::string& agent,
+                                                               const std::string& author_name,
+                                                               const std::string& text) {
+  RedisReply reply = co_await run(
+      append_script(), args(conversation_id, direction, agent.empty() ? "system" : "agent:" + agent,
+                            author_name, text, agent, std::to_string(settings_.events_maxlen)));
+  co_return AppendResult{element(reply, 0), element(reply, 1), element(reply, 2),
+                         element(reply, 3)};
+}
+
+boost::asio::awaitable<std::string> ConversationStore::set_status(
+    const std::string& conversation_id, const std::string& status, const std::string& agent,
+    const std::string& author_name) {
+  RedisReply reply =
+      co_await run(status_script(), args(conversation_id, status, "agent:" + agent, author_name,
+                                         std::to_string(settings_.events_maxlen)));
+  co_return reply.str;
+}
+
+boost::asio::awaitable<std::string> ConversationStore::assign(const std::string& conversation_id,
+                                                              const std::string& agent,
+                                                              const std::string& by,
+                                                              const std::string& by_name) {
+  RedisReply reply =
+      co_await run(assign_script(), args(conversation_id, agent, "agent:" + by, by_name,
+                                         std::to_string(settings_.events_maxlen)));
+  co_return reply.str;
+}
+
+boost::asio::awaitable<void> ConversationStore::set_delivery(const std::string& conversation_id,
+                                                             const std::string& message_id,
+                                                             const std::string& status,
+                                                             const std::string& detail) {
+  co_await run(delivery_script(), args(conversation_id, message_id, status, detail,
+                                       std::to_string(settings_.events_maxlen)));
+}
+
+}  // namespace frontdoor::store

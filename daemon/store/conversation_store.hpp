@@ -1,0 +1,117 @@
+// The conversation model in Redis (docs/data-model.md draws every key).
+//
+// Contract
+//  1. Every change is one Lua script (daemon/store/scripts/), so it is atomic across instances
+//     and publishes its events in the same step.
+//  2. ingest() returns only once the message is durable in Redis (as durable as the server's
+//     AOF policy); only then may a channel tell its client "accepted".
+//  3. Redis being unreachable surfaces as redis::RedisUnavailable; a refusal by the model
+//     (no such conversation, a change the state forbids) as StoreError.
+//  4. Reads return plain field maps: the model's fields are documented, not wrapped.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/ingest/inbound.hpp"
+#include "daemon/redis/redis_client.hpp"
+
+namespace frontdoor::store {
+
+using Fields = std::map<std::string, std::string>;
+
+struct Message {
+  std::string id;        // stream id: "<ms>-<seq>", ordered
+  Fields fields;         // direction, author, author_name, channel, text, language, created_at, …
+  std::string delivery;  // outbound only: pending | sent | delivered | failed | retrying
+};
+
+struct ListFilter {
+  std::string status, queue, channel, agent;
+  std::vector<std::string> visible_queues;  // empty = every queue
+  std::string viewer;                       // also visible: conversations this agent holds
+  int limit = 50;
+  std::string before;  // cursor from a previous page
+};
+
+struct ListPage {
+  std::vector<Fields> conversations;
+  std::string next_before;  // empty = no more
+};
+
+struct AppendResult {
+  std::string message_id;
+  std::string reply_channel;
+  std::string reply_address;
+  std::string status;
+};
+
+class StoreError : public std::runtime_error {
+ public:
+  enum class Kind { not_found, conflict, invalid };
+  StoreError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+class ConversationStore {
+ public:
+  struct Settings {
+    std::string default_queue = "general";
+    int dedup_ttl_s = 7 * 24 * 3600;
+    int events_maxlen = 100000;
+  };
+
+  ConversationStore(redis::RedisClient& redis, Settings settings);
+
+  boost::asio::awaitable<IngestResult> ingest(const Inbound& inbound);
+
+  boost::asio::awaitable<std::optional<Fields>> conversation(const std::string& id);
+  // Messages after `after` (exclusive; empty = from the start), oldest first.
+  boost::asio::awaitable<std::vector<Message>> messages(const std::string& id,
+                                                        const std::string& after = {},
+                                                        int count = 1000);
+  boost::asio::awaitable<ListPage> list(const ListFilter& filter);
+
+  boost::asio::awaitable<AppendResult> append(const std::string& conversation_id,
+                                              const std::string& direction,
+                                              const std::string& agent,
+                                              const std::string& author_name,
+                                              const std::string& text);
+  boost::asio::awaitable<std::string> set_status(const std::string& conversation_id,
+                                                 const std::string& status,
+                                                 const std::string& agent,
+                                                 const std::string& author_name);
+  boost::asio::awaitable<std::string> assign(const std::string& conversation_id,
+                                             const std::string& agent, const std::string& by,
+                                             const std::string& by_name);
+  boost::asio::awaitable<void> set_delivery(const std::string& conversation_id,
+                                            const std::string& message_id,
+                                            const std::string& status,
+                                            const std::string& detail = {});
+
+  // Ids of conversations that came in on `channel`, newest first, created in [from_ms, to_ms].
+  boost::asio::awaitable<std::vector<std::string>> ids_by_origin(const std::string& channel,
+                                                                 long long from_ms, long long to_ms,
+                                                                 int limit);
+
+  redis::RedisClient& redis() { return redis_; }
+
+ private:
+  boost::asio::awaitable<redis::RedisReply> run(const redis::Script& script,
+                                                std::vector<std::string> args);
+
+  redis::RedisClient& redis_;
+  Settings settings_;
+};
+
+// Field maps from a flat [k, v, k, v, …] reply.
+Fields to_fields(const redis::RedisReply& flat);
+
+}  // namespace frontdoor::store

@@ -1,0 +1,10 @@
+# Writes OUT: one C++ string constant per Lua script in SCRIPTS, named lua_<file stem>.
+set(text "// Generated from daemon/store/scripts/*.lua. Do not edit.\n#include <string_view>\nnamespace frontdoor::store::lua {\n")
+separate_arguments(SCRIPTS)
+foreach(script ${SCRIPTS})
+  get_filename_component(stem ${script} NAME_WE)
+  file(READ ${script} body)
+  string(APPEND text "extern const std::string_view ${stem};\nconst std::string_view ${stem} = R\"lua(${body})lua\";\n")
+endforeach()
+string(APPEND text "}  // namespace frontdoor::store::lua\n")
+file(WRITE ${OUT} "${text}")

@@ -1,0 +1,62 @@
+-- append: an agent's reply, internal note or a system line, added to a conversation.
+--
+-- ARGV  1 conversation_id
+--       2 direction      "out" (to the resident) | "note" (agents only) | "system"
+--       3 author         "agent:<username>" | "system"
+--       4 author_name    shown to the reader
+--       5 text           NFC UTF-8
+--       6 agent          username of the author when an agent, else empty
+--       7 events_maxlen
+--
+-- A reply ("out") to a conversation nobody holds makes the replying agent its holder (it leaves
+-- the queue), records first_response_at once, sets status pending_resident and marks the
+-- message's delivery "pending" in conv:{id}:delivery. last_reply keeps the newest reply's text
+-- (Open311 shows it as status_notes). Notes and system lines change no status.
+--
+-- Returns {message_id, reply_channel, reply_address, status}.
+-- Errors: "not_found …" (no such conversation), "conflict …" (a reply to a closed one).
+local conv_id, direction, author, author_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local text, agent, maxlen = ARGV[5], ARGV[6], ARGV[7]
+local key = conv_key(conv_id)
+local status = redis.call('HGET', key, 'status')
+if not status then return redis.error_reply('not_found no conversation ' .. conv_id) end
+if direction == 'out' and status == 'closed' then
+  return redis.error_reply('conflict conversation ' .. conv_id .. ' is closed')
+end
+
+local now = now_ms()
+local fields = redis.call('HMGET', key, 'reply_channel', 'queue', 'agent', 'first_response_at')
+local reply_channel, queue, holder, first_response = fields[1], fields[2], fields[3], fields[4]
+local events = {}
+if direction == 'out' then
+  local update = {'status', 'pending_resident', 'updated_at', now, 'last_outbound_at', now,
+    'last_reply', text}
+  if not first_response then
+    update[#update + 1] = 'first_response_at'
+    update[#update + 1] = now
+  end
+  if (not holder or holder == '') and agent ~= '' then
+    update[#update + 1] = 'agent'
+    update[#update + 1] = agent
+    redis.call('ZREM', 'queue:' .. queue, conv_id)
+  end
+  redis.call('HSET', key, unpack(update))
+  events[#events + 1] = 'conversation.updated'
+end
+
+local message = append_message(conv_id, {
+  'direction', direction, 'author', author, 'author_name', author_name,
+  'channel', direction == 'out' and reply_channel or '', 'text', text,
+  'created_at', tostring(now)})
+if direction == 'out' then
+  redis.call('HSET', key .. ':delivery', message.id, 'pending')
+  message.delivery = 'pending'
+end
+redis.call('HSET', key, 'last_message_id', message.id)
+redis.call('HINCRBY', key, 'message_count', 1)
+redis.call('ZADD', 'convs', now, conv_id)
+
+local conv = conversation(conv_id)
+for _, event_type in ipairs(events) do publish(maxlen, event_type, conv, {}) end
+publish(maxlen, 'message.created', conv, {message = message})
+return {message.id, conv.reply_channel, conv.reply_address, conv.status}

@@ -1,0 +1,46 @@
+-- Shared by every script (prepended by the store before loading; not a script on its own).
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function conv_key(id) return 'conv:{' .. id .. '}' end
+
+-- Queue order: higher priority first, then older first. priority is 0..9.
+local function queue_score(priority, created_ms)
+  return string.format('%.0f', (9 - tonumber(priority)) * 1e13 + tonumber(created_ms))
+end
+
+local function hash_to_table(flat)
+  local t = {}
+  for i = 1, #flat, 2 do t[flat[i]] = flat[i + 1] end
+  return t
+end
+
+local function conversation(id)
+  return hash_to_table(redis.call('HGETALL', conv_key(id)))
+end
+
+-- Appends one entry to the events stream every instance reads. data is the JSON payload that
+-- agents' streams receive; queue and agent let readers filter without decoding it.
+local function publish(maxlen, event_type, conv, payload)
+  payload.type = event_type
+  payload.conversation_id = conv.id
+  payload.conversation = conv
+  redis.call('XADD', 'events', 'MAXLEN', '~', maxlen, '*',
+    'type', event_type, 'conversation_id', conv.id, 'queue', conv.queue or '',
+    'agent', conv.agent or '', 'data', cjson.encode(payload))
+end
+
+local function message_table(id, flat)
+  local m = hash_to_table(flat)
+  m.id = id
+  return m
+end
+
+-- Appends a message (flat list of field, value, …) to a conversation's stream and returns it
+-- as a table with its id.
+local function append_message(conv_id, flat)
+  local id = redis.call('XADD', conv_key(conv_id) .. ':msgs', '*', unpack(flat))
+  return message_table(id, flat)
+end

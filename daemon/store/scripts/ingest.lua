@@ -1,0 +1,120 @@
+-- ingest: make one inbound message durable, atomically.
+--
+-- ARGV  1 channel            name of the channel it came in on ("webchat")
+--       2 address            the resident's identity, "kind:value" ("chat:9f2c…", "email:a@b.org")
+--       3 display_name       may be empty
+--       4 text               NFC UTF-8
+--       5 subject            may be empty
+--       6 idempotency_key    the provider's id for this message; empty = none
+--       7 conversation_hint  append to this conversation when it is the contact's and not closed
+--       8 new_conversation   "1": always open a new conversation (an Open311 request)
+--       9 language           BCP 47 tag or empty
+--      10 language_source    "stated" (the resident chose) | "detected" | ""
+--      11 queue              queue a new conversation goes to
+--      12 priority           0..9, higher first
+--      13 attributes         JSON object of channel facts kept on the conversation as attr.<name>
+--      14 dedup_ttl_s        how long the idempotency key is remembered
+--      15 events_maxlen      approximate cap of the events stream
+--
+-- Steps: drop a duplicate (same channel + idempotency key) → find or create the contact by
+-- address → find the open conversation (hint, else the contact's open one) or open a new one
+-- and enqueue it → append the message → remember the key → publish events.
+--
+-- Returns {contact_id, conversation_id, message_id, duplicate (0|1), created (0|1), status}.
+-- A duplicate returns the ids stored the first time and changes nothing.
+local channel, address, name, text = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local subject, idem, hint, new_conv = ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
+local language, language_source, queue, priority = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local attributes, dedup_ttl, maxlen = ARGV[13], ARGV[14], ARGV[15]
+
+local dedup_key = 'dedup:' .. channel .. ':' .. idem
+if idem ~= '' then
+  local seen = redis.call('GET', dedup_key)
+  if seen then
+    local contact, conv, msg = string.match(seen, '^(%S+) (%S+) (%S+)$')
+    local status = redis.call('HGET', conv_key(conv), 'status') or ''
+    return {contact, conv, msg, 1, 0, status}
+  end
+end
+
+local now = now_ms()
+
+-- The contact.
+local ident_key = 'ident:' .. address
+local contact = redis.call('GET', ident_key)
+if not contact then
+  contact = tostring(redis.call('INCR', 'seq:contact'))
+  redis.call('SET', ident_key, contact)
+  redis.call('HSET', 'contact:{' .. contact .. '}', 'id', contact, 'display_name', name,
+    'language', language, 'created_at', now)
+  redis.call('SADD', 'contact:{' .. contact .. '}:idents', address)
+else
+  if name ~= '' then redis.call('HSET', 'contact:{' .. contact .. '}', 'display_name', name) end
+  if language ~= '' and language_source == 'stated' then
+    redis.call('HSET', 'contact:{' .. contact .. '}', 'language', language)
+  end
+end
+local open_key = 'contact:{' .. contact .. '}:open'
+
+-- The conversation.
+local conv_id
+if hint ~= '' then
+  local owner, status = unpack(redis.call('HMGET', conv_key(hint), 'contact', 'status'))
+  if owner == contact and status and status ~= 'closed' then conv_id = hint end
+end
+if not conv_id and not new_conv then conv_id = redis.call('GET', open_key) or nil end
+
+local created = 0
+local events = {}
+if not conv_id then
+  conv_id = tostring(redis.call('INCR', 'seq:conversation'))
+  created = 1
+  local key = conv_key(conv_id)
+  redis.call('HSET', key, 'id', conv_id, 'contact', contact, 'origin_channel', channel,
+    'reply_channel', channel, 'reply_address', address, 'status', 'queued', 'queue', queue,
+    'priority', priority, 'language', language, 'language_source', language_source,
+    'subject', subject, 'display_name', name, 'created_at', now, 'updated_at', now)
+  for k, v in pairs(cjson.decode(attributes)) do redis.call('HSET', key, 'attr.' .. k, tostring(v)) end
+  redis.call('ZADD', 'queue:' .. queue, queue_score(priority, now), conv_id)
+  redis.call('ZADD', 'convs:channel:' .. channel, now, conv_id)
+  if not new_conv then redis.call('SET', open_key, conv_id) end
+  events[#events + 1] = 'conversation.created'
+else
+  local key = conv_key(conv_id)
+  local status, agent, conv_queue, conv_priority, created_at =
+    unpack(redis.call('HMGET', key, 'status', 'agent', 'queue', 'priority', 'created_at'))
+  local next_status = status
+  if status == 'resolved' or status == 'pending_resident' or status == 'new' then
+    if agent and agent ~= '' then next_status = 'assigned' else next_status = 'queued' end
+  end
+  if next_status == 'queued' and status ~= 'queued' then
+    redis.call('ZADD', 'queue:' .. conv_queue, queue_score(conv_priority, created_at), conv_id)
+  end
+  if status == 'resolved' then
+    redis.call('HDEL', key, 'resolved_at')
+    redis.call('SET', open_key, conv_id)
+  end
+  redis.call('HSET', key, 'status', next_status, 'reply_channel', channel,
+    'reply_address', address, 'updated_at', now)
+  if language ~= '' and language_source == 'stated' then
+    redis.call('HSET', key, 'language', language, 'language_source', language_source)
+  end
+  if next_status ~= status then events[#events + 1] = 'conversation.updated' end
+end
+
+local message = append_message(conv_id, {
+  'direction', 'in', 'author', 'resident', 'author_name', name, 'channel', channel,
+  'text', text, 'subject', subject, 'language', language, 'provider_id', idem,
+  'created_at', tostring(now)})
+local key = conv_key(conv_id)
+redis.call('HSET', key, 'last_message_id', message.id, 'last_inbound_at', now)
+redis.call('HINCRBY', key, 'message_count', 1)
+redis.call('ZADD', 'convs', now, conv_id)
+if idem ~= '' then
+  redis.call('SET', dedup_key, contact .. ' ' .. conv_id .. ' ' .. message.id, 'EX', dedup_ttl)
+end
+
+local conv = conversation(conv_id)
+for _, event_type in ipairs(events) do publish(maxlen, event_type, conv, {}) end
+publish(maxlen, 'message.created', conv, {message = message})
+return {contact, conv_id, message.id, 0, created, conv.status}

@@ -1,0 +1,104 @@
+// What integration tests stand up: a real redis-server and the real frontdoord, each on a free
+// loopback port in a fresh directory, plus HTTP and WebSocket clients that talk to the daemon
+// as residents and agents do. Everything started here is stopped by its destructor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace frontdoor::testing {
+
+using namespace std::chrono_literals;
+
+unsigned short free_port();
+std::string fresh_dir(const std::string& name);
+
+// A redis-server of our own: AOF with fsync always, so a stop/start loses nothing.
+class RedisServer {
+ public:
+  RedisServer();
+  ~RedisServer();
+  void start();
+  void stop();  // SHUTDOWN (flushes), waits for the process
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  // A command through redis-cli; returns its output without the trailing newline.
+  std::string cli(const std::vector<std::string>& args) const;
+
+ private:
+  unsigned short port_;
+  std::string dir_;
+  pid_t pid_ = -1;
+};
+
+struct HttpResult {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  boost::json::value json() const;
+};
+
+HttpResult http(unsigned short port, const std::string& method, const std::string& target,
+                const std::string& body = {},
+                const std::map<std::string, std::string>& headers = {});
+
+// The real daemon. `redis_url` empty = embedded Redis under the data directory. Its config
+// file declares the test services (pothole → streets, water_leak → water); `env` sets
+// FRONTDOOR_* overrides (e.g. {"SERVER_MAX_BODY_BYTES", "4096"}) on top of it.
+class Daemon {
+ public:
+  explicit Daemon(std::string redis_url, std::map<std::string, std::string> env = {});
+  ~Daemon();
+  void start(bool wait_ready = true);
+  int stop();  // SIGTERM; returns the exit status
+  unsigned short port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const;
+
+  HttpResult get(const std::string& target, const std::string& token = {}) const;
+  HttpResult post(const std::string& target, const std::string& body, const std::string& token = {},
+                  const std::string& content_type = "application/json") const;
+  // Logs in; the bootstrap admin is admin / admin-password.
+  std::string login(const std::string& user = "admin",
+                    const std::string& password = "admin-password") const;
+  bool wait_ready(std::chrono::milliseconds timeout) const;
+
+ private:
+  std::string redis_url_, config_path_, data_dir_, log_path_;
+  std::map<std::string, std::string> env_;
+  unsigned short port_;
+  pid_t pid_ = -1;
+};
+
+// A WebSocket client with timeouts on every read.
+class WsClient {
+ public:
+  WsClient(unsigned short port, const std::string& target,
+           const std::map<std::string, std::string>& headers = {});
+  ~WsClient();
+  void send(const std::string& text);
+  void send_binary(const std::string& bytes);
+  // Next text frame; nullopt when closed or nothing came within `timeout`.
+  std::optional<std::string> read(std::chrono::milliseconds timeout = 5s);
+  boost::json::object read_json(std::chrono::milliseconds timeout = 5s);
+  // Reads frames until one has "type" == type (and, if given, matches `also`); throws on timeout.
+  boost::json::object read_until(const std::string& type, std::chrono::milliseconds timeout = 5s);
+  bool closed() const;
+  int close_code() const;  // after the peer closed
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The HTTP status a WebSocket upgrade was refused with (0 when it was accepted).
+int websocket_refusal(unsigned short port, const std::string& target,
+                      const std::map<std::string, std::string>& headers = {});
+
+}  // namespace frontdoor::testing
