@@ -180,20 +180,23 @@ Result baseline(RedisServer& redis, int clients, std::size_t requests) {
   pclose(pipe);
   // CSV:
   // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+  // The test name holds the script's arguments (quotes and commas included): read the seven
+  // figures from the end of the line.
   auto line = out.substr(out.find('\n') + 1);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
   std::vector<std::string> cells;
-  for (std::size_t start = 0; start < line.size();) {
-    auto q1 = line.find('"', start);
-    if (q1 == std::string::npos) break;
-    auto q2 = line.find('"', q1 + 1);
-    cells.push_back(line.substr(q1 + 1, q2 - q1 - 1));
-    start = q2 + 1;
+  for (int i = 0; i < 7; ++i) {
+    auto comma = line.rfind(',');
+    if (comma == std::string::npos)
+      throw std::runtime_error("unexpected redis-benchmark output: " + out);
+    std::string cell = line.substr(comma + 1);
+    cells.insert(cells.begin(), cell.substr(1, cell.size() - 2));
+    line.resize(comma);
   }
-  if (cells.size() < 7) throw std::runtime_error("unexpected redis-benchmark output: " + out);
   Result r;
-  r.rate = std::stod(cells[1]);
-  r.p50_ms = std::stod(cells[4]);
-  r.p99_ms = std::stod(cells[6]);
+  r.rate = std::stod(cells[0]);
+  r.p50_ms = std::stod(cells[3]);
+  r.p99_ms = std::stod(cells[5]);
   r.count = requests;
   return r;
 }

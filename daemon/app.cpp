@@ -83,7 +83,9 @@ void add_operator_routes(http::Router& router, redis::RedisClient& commands,
                                          const PathParams&) -> asio::awaitable<HttpResponse> {
                bool redis_up = commands.connected() && events_reader.connected();
                boost::json::object body{{"ready", redis_up}, {"redis", redis_up ? "up" : "down"}};
-               co_return HttpResponse::json(redis_up ? 200 : 503, boost::json::serialize(body));
+               auto res = HttpResponse::json(redis_up ? 200 : 503, boost::json::serialize(body));
+               if (!redis_up) res.headers.emplace_back("Retry-After", "5");
+               co_return res;
              });
   router.add("GET", "/metrics",
              [&commands](HttpRequest&, const PathParams&) -> asio::awaitable<HttpResponse> {

@@ -12,9 +12,11 @@
 //                                                          the resident's own as its receipt
 //   server → {"type":"error","code","message","retryable"}
 //
-// The token is the resident's key to the chat: Redis keeps only its SHA-256
-// (chat:<sha256> hash, 30-day TTL refreshed on use). The conversation starts with the
-// resident's first message, so an opened-and-abandoned widget leaves nothing in a queue.
+// The token is the resident's key to the chat: the store keeps only its SHA-256, as the
+// channel session webchat/<sha256> (30 days, renewed while the resident keeps writing). The
+// conversation starts with the resident's first message, so an opened-and-abandoned widget
+// leaves nothing in a queue. "language" is a BCP 47 tag and "client_id" up to 64 of
+// [A-Za-z0-9._:-]; anything else is refused with an error frame.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
@@ -41,9 +43,37 @@ namespace json = boost::json;
 using http::CloseCode;
 
 constexpr int kSessionTtlSeconds = 30 * 24 * 3600;
+constexpr auto kSessionRenewEvery = std::chrono::hours(1);
 constexpr std::size_t kMaxChatChars = 4000;
 
-std::string session_key(const std::string& token) { return "chat:" + crypto::sha256_hex(token); }
+// Short identifiers from the client (language tags, client ids): ASCII letters, digits and a
+// few separators, so they can never carry broken UTF-8 or markup into the model.
+bool plain_token(std::string_view s, std::size_t max, std::string_view extra) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              extra.find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool valid_stream_id(const std::string& id) {
+  auto dash = id.find('-');
+  return dash != std::string::npos && dash > 0 && dash + 1 < id.size() &&
+         id.find_first_not_of("0123456789-") == std::string::npos &&
+         id.find('-', dash + 1) == std::string::npos;
+}
+
+// A refusal the resident sees as an error frame with this code.
+struct FrameError {
+  std::string code, message;
+};
+
+FrameError refuse(const std::string& code, const std::string& message) {
+  metrics::rejected("webchat", code).inc();
+  return FrameError{code, message};
+}
 
 std::string frame_error(std::string_view code, std::string_view message, bool retryable) {
   return json::serialize(json::object{
@@ -129,11 +159,16 @@ class WebchatChannel : public Channel {
       for (auto it = range.first; it != range.second; ++it) targets.push_back(it->second);
     }
     if (targets.empty()) return;
-    json::value data = json::parse(event.data);
-    const auto& msg = data.as_object().at("message").as_object();
     store::Fields fields;
-    for (const auto& [k, v] : msg) {
-      if (v.is_string()) fields[std::string(k)] = std::string(v.as_string());
+    try {
+      json::value data = json::parse(event.data);
+      for (const auto& [k, v] : data.as_object().at("message").as_object()) {
+        if (v.is_string()) fields[std::string(k)] = std::string(v.as_string());
+      }
+    } catch (const std::exception& e) {
+      log::warn("chat_event_unreadable",
+                {{"conversation", event.conversation_id}, {"error", e.what()}});
+      return;
     }
     auto frame = resident_frame(event.conversation_id, fields, fields["id"]);
     if (!frame) return;
@@ -180,6 +215,127 @@ class WebchatChannel : public Channel {
     s->replaying = false;
   }
 
+  // What one socket knows about its resident once hello/resume succeeded.
+  struct Resident {
+    std::string token, session_id, address, name, language;
+    std::chrono::steady_clock::time_point renewed;
+    bool started() const { return !token.empty(); }
+  };
+
+  static std::string field(const json::object& frame, const char* key) {
+    auto v = frame.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  }
+
+  asio::awaitable<void> hello(const json::object& frame, Resident& r,
+                              const std::shared_ptr<ChatSession>& session) {
+    std::string language = field(frame, "language");
+    if (!language.empty() && !plain_token(language, 35, "-")) {
+      throw refuse("invalid_field", "language must be a BCP 47 tag such as vi or zh-Hant");
+    }
+    std::string name = ingest_.checked_text("webchat", "name", field(frame, "name"), 200);
+    std::string token = crypto::random_hex(16);
+    std::string session_id = crypto::sha256_hex(token);
+    std::string address = "chat:" + crypto::random_hex(8);
+    store::Fields stored{
+        {"address", address}, {"name", name}, {"language", language}, {"conversation_id", ""}};
+    co_await store_.put_session("webchat", session_id, stored, kSessionTtlSeconds);
+    r = Resident{token, session_id, address, name, language, std::chrono::steady_clock::now()};
+    welcome(r, session);
+  }
+
+  asio::awaitable<void> resume(const json::object& frame, Resident& r,
+                               const std::shared_ptr<ChatSession>& session) {
+    std::string token = field(frame, "token");
+    std::string last_id = field(frame, "last_id");
+    if (!last_id.empty() && !valid_stream_id(last_id)) {
+      throw refuse("invalid_field", "last_id is not a message id");
+    }
+    std::string session_id = crypto::sha256_hex(token);
+    auto stored =
+        token.empty() ? store::Fields{} : co_await store_.get_session("webchat", session_id);
+    if (stored.empty()) throw refuse("unknown_token", "this chat has expired; start a new one");
+    co_await store_.put_session("webchat", session_id, {}, kSessionTtlSeconds);
+    r = Resident{token,          session_id,         stored["address"],
+                 stored["name"], stored["language"], std::chrono::steady_clock::now()};
+    if (!stored["conversation_id"].empty()) attach(session, stored["conversation_id"]);
+    welcome(r, session);
+    if (!session->conversation_id.empty()) co_await replay(session, last_id);
+  }
+
+  static void welcome(const Resident& r, const std::shared_ptr<ChatSession>& session) {
+    json::object frame{{"type", "welcome"}, {"token", r.token}};
+    frame["conversation_id"] = session->conversation_id.empty()
+                                   ? json::value(nullptr)
+                                   : json::value(session->conversation_id);
+    session->socket->send(json::serialize(frame));
+  }
+
+  asio::awaitable<void> message(const json::object& frame, Resident& r,
+                                const std::shared_ptr<ChatSession>& session) {
+    std::string client_id = field(frame, "client_id");
+    if (!client_id.empty() && !plain_token(client_id, 64, "._:-")) {
+      throw refuse("invalid_field", "client_id must be up to 64 letters, digits or . _ : -");
+    }
+    Inbound in;
+    in.channel = "webchat";
+    in.address = r.address;
+    in.display_name = r.name;
+    in.text = ingest_.checked_text("webchat", "text", field(frame, "text"), kMaxChatChars);
+    in.language = r.language;
+    in.language_stated = !r.language.empty();
+    in.queue = config_.queue;
+    in.conversation_hint = session->conversation_id;
+    if (!client_id.empty()) in.idempotency_key = r.address.substr(5) + ":" + client_id;
+    auto result = co_await ingest_.accept(std::move(in));
+    auto now = std::chrono::steady_clock::now();
+    if (result.conversation_id != session->conversation_id) {
+      detach(session);
+      attach(session, result.conversation_id);
+      store::Fields update{{"conversation_id", result.conversation_id}};
+      co_await store_.put_session("webchat", r.session_id, update, kSessionTtlSeconds);
+      r.renewed = now;
+      // The receipt of this first message comes through the event stream; make sure it is not
+      // missed if it went by before the session was attached.
+      co_await replay(session, session->last_sent);
+    } else if (now - r.renewed > kSessionRenewEvery) {
+      co_await store_.put_session("webchat", r.session_id, {}, kSessionTtlSeconds);
+      r.renewed = now;
+    }
+  }
+
+  // One frame; false when the connection must end.
+  asio::awaitable<bool> handle(const std::string& text, Resident& r,
+                               const std::shared_ptr<ChatSession>& session) {
+    json::object frame;
+    try {
+      auto value = json::parse(text);
+      if (!value.is_object()) throw std::invalid_argument("not an object");
+      frame = std::move(value.as_object());
+    } catch (const std::exception&) {
+      throw refuse("invalid_json", "frames are JSON objects");
+    }
+    std::string type = field(frame, "type");
+    if (type == "hello" || type == "resume") {
+      if (r.started()) throw refuse("protocol", "the chat has already started");
+      if (type == "hello") {
+        co_await hello(frame, r, session);
+      } else {
+        co_await resume(frame, r, session);
+      }
+      co_return true;
+    }
+    if (type != "message") throw refuse("unknown_type", "type must be hello, resume or message");
+    if (!r.started()) {
+      metrics::rejected("webchat", "no_hello").inc();
+      session->socket->send(frame_error("protocol", "say hello (or resume) first", false));
+      session->socket->close(CloseCode::policy_violation, "hello first");
+      co_return false;
+    }
+    co_await message(frame, r, session);
+    co_return true;
+  }
+
   asio::awaitable<void> serve(http::WebSocketUpgrade& up) {
     auto socket = co_await up.accept(
         http::WsOptions{config_.max_frame_bytes, std::chrono::seconds(config_.idle_timeout_s)});
@@ -188,112 +344,27 @@ class WebchatChannel : public Channel {
     connected.add(1);
     auto session = std::make_shared<ChatSession>();
     session->socket = socket;
-    std::string token, key, address, name, language;
-    try {
-      while (auto text = co_await socket->read()) {
-        try {
-          json::object frame;
-          try {
-            auto value = json::parse(*text);
-            if (!value.is_object()) throw std::invalid_argument("not an object");
-            frame = std::move(value.as_object());
-          } catch (const std::exception&) {
-            metrics::rejected("webchat", "invalid_json").inc();
-            socket->send(frame_error("invalid_json", "frames are JSON objects", false));
-            continue;
-          }
-          auto type_value = frame.if_contains("type");
-          std::string type =
-              type_value && type_value->is_string() ? std::string(type_value->as_string()) : "";
-          auto str = [&](const char* k) {
-            auto v = frame.if_contains(k);
-            return v && v->is_string() ? std::string(v->as_string()) : std::string();
-          };
-
-          if (type == "hello" || type == "resume") {
-            if (!token.empty()) {
-              socket->send(frame_error("protocol", "the chat has already started", false));
-              continue;
-            }
-            if (type == "resume") {
-              token = str("token");
-              key = session_key(token);
-              auto stored = store::to_fields(co_await store_.redis().call("HGETALL", key));
-              if (token.empty() || stored.empty()) {
-                metrics::rejected("webchat", "unknown_token").inc();
-                socket->send(
-                    frame_error("unknown_token", "this chat has expired; start a new one", false));
-                token.clear();
-                continue;
-              }
-              address = stored["address"];
-              name = stored["name"];
-              language = stored["language"];
-              if (!stored["conversation_id"].empty()) attach(session, stored["conversation_id"]);
-            } else {
-              name = ingest_.checked_text("webchat", "name", str("name"), 200);
-              language = str("language").substr(0, 35);
-              token = crypto::random_hex(16);
-              key = session_key(token);
-              address = "chat:" + crypto::random_hex(8);
-              co_await store_.redis().call("HSET", key, "address", address, "name", name,
-                                           "language", language, "conversation_id", "");
-            }
-            co_await store_.redis().call("EXPIRE", key, std::to_string(kSessionTtlSeconds));
-            json::object welcome{{"type", "welcome"}, {"token", token}};
-            welcome["conversation_id"] = session->conversation_id.empty()
-                                             ? json::value(nullptr)
-                                             : json::value(session->conversation_id);
-            socket->send(json::serialize(welcome));
-            if (!session->conversation_id.empty()) co_await replay(session, str("last_id"));
-            continue;
-          }
-
-          if (type != "message") {
-            metrics::rejected("webchat", "unknown_frame").inc();
-            socket->send(
-                frame_error("unknown_type", "type must be hello, resume or message", false));
-            continue;
-          }
-          if (token.empty()) {
-            metrics::rejected("webchat", "no_hello").inc();
-            socket->send(frame_error("protocol", "say hello (or resume) first", false));
-            socket->close(CloseCode::policy_violation, "hello first");
-            break;
-          }
-          Inbound in;
-          in.channel = "webchat";
-          in.address = address;
-          in.display_name = name;
-          in.text = ingest_.checked_text("webchat", "text", str("text"), kMaxChatChars);
-          in.language = language;
-          in.language_stated = !language.empty();
-          in.queue = config_.queue;
-          in.conversation_hint = session->conversation_id;
-          if (auto client_id = str("client_id"); !client_id.empty()) {
-            in.idempotency_key = address.substr(5) + ":" + client_id.substr(0, 64);
-          }
-          auto result = co_await ingest_.accept(std::move(in));
-          if (result.conversation_id != session->conversation_id) {
-            detach(session);
-            attach(session, result.conversation_id);
-            co_await store_.redis().call("HSET", key, "conversation_id", result.conversation_id);
-            // The receipt of this first message comes through the event stream; make sure it
-            // is not missed if it went by before the session was attached.
-            co_await replay(session, session->last_sent);
-          }
-        } catch (const http::ApiError& e) {
-          socket->send(frame_error(http::code_name(e.code()), e.what(), false));
-        } catch (const redis::RedisUnavailable&) {
-          metrics::rejected("webchat", "unavailable").inc();
-          socket->send(frame_error("unavailable",
-                                   "your message was not received; please send it again", true));
-        }
+    Resident resident;
+    bool open = true;
+    while (open) {
+      auto text = co_await socket->read();
+      if (!text) break;
+      std::optional<FrameError> error;
+      try {
+        open = co_await handle(*text, resident, session);
+      } catch (const FrameError& e) {
+        error = e;
+      } catch (const http::ApiError& e) {
+        error = FrameError{std::string(http::code_name(e.code())), e.what()};
+      } catch (const redis::RedisUnavailable&) {
+        metrics::rejected("webchat", "unavailable").inc();
+        socket->send(frame_error("unavailable",
+                                 "your message was not received; please send it again", true));
+      } catch (const std::exception& e) {
+        log::error("chat_frame_failed", {{"error", e.what()}});
+        socket->send(frame_error("internal", "something went wrong; please send it again", true));
       }
-    } catch (...) {
-      detach(session);
-      connected.add(-1);
-      throw;
+      if (error) socket->send(frame_error(error->code, error->message, false));
     }
     detach(session);
     connected.add(-1);

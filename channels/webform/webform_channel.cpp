@@ -125,6 +125,13 @@ class WebformChannel : public Channel {
                            {}};
           return res;
         });
+    router.set_error_renderer(
+        "/forms/", [](ErrorCode code, const std::string& message, const HttpRequest&) {
+          return html_page(http::http_status(code),
+                           code == ErrorCode::unavailable ? "Please try again in a moment"
+                                                          : "We could not file your report",
+                           "<p>" + html_escape(message) + "</p>");
+        });
     router.add("GET", "/open311/v2/services.{format}",
                [this](HttpRequest&, const PathParams& p) -> asio::awaitable<HttpResponse> {
                  auto f = format(p);
@@ -148,6 +155,12 @@ class WebformChannel : public Channel {
                  auto& request = std::get<open311::NewRequest>(parsed);
                  if (!config_.api_key.empty() && request.api_key != config_.api_key) {
                    throw ApiError(ErrorCode::forbidden, "api_key is missing or not valid");
+                 }
+                 if (!config_.jurisdiction_id.empty() && !request.jurisdiction_id.empty() &&
+                     request.jurisdiction_id != config_.jurisdiction_id) {
+                   throw ApiError(
+                       ErrorCode::not_found,
+                       "jurisdiction_id " + request.jurisdiction_id + " is not served here");
                  }
                  auto id = co_await file_request(request, req.header("idempotency-key"));
                  co_return respond(201, f, open311::render_created(id, "", request.account_id, f));
@@ -230,7 +243,10 @@ class WebformChannel : public Channel {
     keep("phone", r.phone);
     keep("email", r.email);
     keep("description", r.description);
-    for (const auto& [code, value] : r.attributes) in.attributes["attribute." + code] = value;
+    for (const auto& [code, value] : r.attributes) {
+      auto& kept = in.attributes["attribute." + code];  // attribute[code][] repeats: keep all
+      kept += (kept.empty() ? "" : ",") + value;
+    }
     auto result = co_await ingest_.accept(std::move(in));
     co_return result.conversation_id;
   }
@@ -317,15 +333,9 @@ class WebformChannel : public Channel {
       co_return html_page(400, "Please check your report",
                           "<p>We could not file your report yet:</p><ul>" + problems + "</ul>");
     }
-    std::string id;
-    try {
-      id = co_await file_request(std::get<open311::NewRequest>(parsed), {});
-    } catch (const ApiError& e) {
-      problems = "<li>" + html_escape(e.what()) + "</li>";
-    }
-    if (!problems.empty()) {
-      co_return html_page(400, "Please check your report", "<ul>" + problems + "</ul>");
-    }
+    // Refusals from here on (store unavailable, a field ingest refuses) are written as HTML
+    // pages by the /forms/ error renderer.
+    std::string id = co_await file_request(std::get<open311::NewRequest>(parsed), {});
     co_return html_page(
         201, "Thank you",
         "<p>Your report is filed. Your reference number is <strong id=\"reference\">" +

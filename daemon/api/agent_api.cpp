@@ -39,13 +39,15 @@ json::object agent_view(const auth::Agent& a) {
           {"queues", std::move(queues)}};
 }
 
-std::string bearer_token(const HttpRequest& req) {
+// The bearer token from the Authorization header; the stream alone (browsers cannot set headers
+// on a WebSocket) also takes it as ?access_token=.
+std::string bearer_token(const HttpRequest& req, bool allow_query = false) {
   std::string header = req.header("authorization");
   if (header.size() > 7 &&
       (header.compare(0, 7, "Bearer ") == 0 || header.compare(0, 7, "bearer ") == 0)) {
     return header.substr(7);
   }
-  return req.param("access_token");
+  return allow_query ? req.param("access_token") : std::string();
 }
 
 store::Fields to_fields(const json::object& o) {
@@ -151,8 +153,9 @@ AgentApi::AgentApi(auth::AgentDirectory& agents, store::ConversationStore& store
 AgentApi::~AgentApi() { stream_->subscription.reset(); }
 
 void AgentApi::register_routes(http::Router& router) {
-  auto require = [this](const HttpRequest& req) -> asio::awaitable<auth::Agent> {
-    std::string token = bearer_token(req);
+  auto require = [this](const HttpRequest& req,
+                        bool allow_query = false) -> asio::awaitable<auth::Agent> {
+    std::string token = bearer_token(req, allow_query);
     if (token.empty()) throw ApiError(ErrorCode::unauthorized, "missing bearer token");
     auto agent = co_await agents_.authenticate(token);
     if (!agent)
@@ -304,8 +307,13 @@ void AgentApi::register_routes(http::Router& router) {
                                       const PathParams& p) -> asio::awaitable<HttpResponse> {
                auto agent = co_await require(req);
                auto conv = co_await visible(agent, p.at("id"));
+               std::string after = req.param("after");
+               if (!after.empty() && (after.find_first_not_of("0123456789-") != std::string::npos ||
+                                      after.find('-') == std::string::npos)) {
+                 throw ApiError(ErrorCode::invalid_field, "after must be a message id");
+               }
                json::array messages;
-               for (const auto& m : co_await store_.messages(p.at("id"), req.param("after"))) {
+               for (const auto& m : co_await store_.messages(p.at("id"), after)) {
                  messages.push_back(message_view(m.id, m.fields, m.delivery));
                }
                co_return json_response(200, json::object{{"conversation", conversation_view(conv)},
@@ -387,20 +395,24 @@ void AgentApi::register_routes(http::Router& router) {
         if (!co_await agents_.find(target)) {
           throw ApiError(ErrorCode::invalid_field, "no agent " + target);
         }
-        co_await visible(agent, p.at("id"));
+        auto conv = co_await visible(agent, p.at("id"));
+        if (!agent.sees_all_queues() && !conv["agent"].empty() && conv["agent"] != target) {
+          throw ApiError(ErrorCode::conflict, "conversation " + p.at("id") + " is held by " +
+                                                  conv["agent"] + "; a supervisor can reassign it");
+        }
         try {
           co_await store_.assign(p.at("id"), target, agent.username, agent.display_name);
         } catch (const store::StoreError& e) {
           throw store_error(e);
         }
-        auto conv = co_await store_.conversation(p.at("id"));
-        co_return json_response(200, json::object{{"conversation", conversation_view(*conv)}});
+        auto updated = co_await store_.conversation(p.at("id"));
+        co_return json_response(200, json::object{{"conversation", conversation_view(*updated)}});
       });
 
   router.add_websocket(
       "/api/v1/stream",
       [this, require](http::WebSocketUpgrade& up, const PathParams&) -> asio::awaitable<void> {
-        auto agent = co_await require(up.request());
+        auto agent = co_await require(up.request(), true);
         auto socket =
             co_await up.accept(http::WsOptions{max_frame_bytes_, std::chrono::seconds(120)});
         auto id = stream_->add(agent, socket);

@@ -160,11 +160,7 @@ constexpr Option kOptions[] = {
      .max = 600000,
      .doc = "Longest wait between reconnection attempts, in milliseconds; the wait starts at 100 "
             "ms and doubles."},
-    {.name = "redis.connections",
-     .field = member<&Config::redis, &Config::Redis::connections>,
-     .min = 1,
-     .max = 64,
-     .doc = "Command connections to Redis, each pipelining many requests."},
+
     {.name = "data_dir",
      .field = member<&Config::data_dir>,
      .valid = is_non_empty,
@@ -225,7 +221,8 @@ constexpr Option kOptions[] = {
      .doc = "Queue of web form requests whose service names no queue."},
     {.name = "channels.webform.jurisdiction_id",
      .field = member<&Config::webform, &Config::Webform::jurisdiction_id>,
-     .doc = "Open311 jurisdiction_id of this city; empty means requests need not name one."},
+     .doc = "Open311 jurisdiction_id of this city; when set, requests naming another are "
+            "refused (404)."},
     {.name = "channels.webchat.enabled",
      .field = member<&Config::webchat, &Config::Webchat::enabled>,
      .doc = "Serve the resident chat widget and its WebSocket."},

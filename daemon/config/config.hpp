@@ -50,7 +50,7 @@ struct Config {
     std::string appendfsync = "everysec";  // embedded only: always | everysec | no
     std::string server_binary = "redis-server";
     int reconnect_max_ms = 5000;
-    int connections = 2;  // pipelined command connections
+
   } redis;
 
   std::string data_dir = "data";

@@ -26,9 +26,16 @@ boost::asio::awaitable<SendResult> Deliver::reply(const std::string& conversatio
   const char* status = result.outcome == SendOutcome::accepted   ? "sent"
                        : result.outcome == SendOutcome::rejected ? "failed"
                                                                  : "retrying";
-  co_await store_.set_delivery(
-      conversation_id, appended.message_id, status,
-      result.outcome == SendOutcome::accepted ? result.provider_id : result.reason);
+  try {
+    co_await store_.set_delivery(
+        conversation_id, appended.message_id, status,
+        result.outcome == SendOutcome::accepted ? result.provider_id : result.reason);
+  } catch (const std::exception& e) {
+    // The reply is stored and was handed over; only its status is behind ("pending").
+    log::warn(
+        "delivery_status_not_recorded",
+        {{"conversation", conversation_id}, {"message", appended.message_id}, {"error", e.what()}});
+  }
   log::info("message_sent", {{"channel", appended.reply_channel},
                              {"conversation", conversation_id},
                              {"message", appended.message_id},

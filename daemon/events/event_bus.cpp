@@ -31,7 +31,13 @@ struct EventBus::State {
       std::lock_guard lock(mutex);
       for (auto& [id, h] : handlers) snapshot.push_back(h);
     }
-    for (auto& h : snapshot) (*h)(event);
+    for (auto& h : snapshot) {
+      try {
+        (*h)(event);
+      } catch (const std::exception& e) {
+        log::error("event_handler_failed", {{"type", event.type}, {"error", e.what()}});
+      }
+    }
   }
 };
 

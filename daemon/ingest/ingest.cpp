@@ -36,7 +36,7 @@ std::string Ingest::checked_text(std::string_view channel, std::string_view fiel
   }
   if (i18n::code_points(*nfc) > max_chars) {
     throw refuse(
-        channel, ErrorCode::payload_too_large,
+        channel, ErrorCode::invalid_field,
         std::string(field) + " is longer than " + std::to_string(max_chars) + " characters");
   }
   return std::move(*nfc);
@@ -52,8 +52,12 @@ boost::asio::awaitable<IngestResult> Ingest::accept(Inbound in) {
   in.subject = checked_text(channel, "subject", in.subject, 998);
   auto colon = in.address.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == in.address.size() ||
-      in.address.find_first_of(" \r\n") != std::string::npos) {
-    throw std::logic_error("channel " + channel + " gave an address without kind:value");
+      in.address.size() > 320 || !i18n::is_valid_utf8(in.address) ||
+      in.address.find_first_of(" \t\r\n") != std::string::npos) {
+    throw refuse(channel, ErrorCode::invalid_field, "the sender's address is not usable");
+  }
+  if (in.idempotency_key.size() > 200 || !i18n::is_valid_utf8(in.idempotency_key)) {
+    throw refuse(channel, ErrorCode::invalid_field, "the idempotency key is not usable");
   }
   in.priority = std::clamp(in.priority, 0, 9);
 

@@ -3,7 +3,8 @@
 // Contract
 //  1. accept() validates: text is valid UTF-8 (→ invalid_utf8), has no NUL or other C0 control
 //     besides tab/newline/return (→ invalid_field), is not empty (→ missing_field) and is at
-//     most max_text_chars code points (→ payload_too_large); the address has a "kind:value" form.
+//     most max_text_chars code points (→ invalid_field); the address has a "kind:value" form
+//     without spaces, and the idempotency key is valid UTF-8 of at most 200 bytes.
 //     A refusal is an http::ApiError, counted in frontdoor_rejected_total{edge=<channel>}.
 //  2. Text and display name are stored in NFC.
 //  3. accept() returns after the store made the message durable; only then may the channel

@@ -135,6 +135,24 @@ boost::asio::awaitable<std::vector<Message>> ConversationStore::messages(const s
   co_return out;
 }
 
+boost::asio::awaitable<void> ConversationStore::put_session(const std::string& channel,
+                                                            const std::string& id,
+                                                            const Fields& fields, int ttl_s) {
+  std::string key = "channel_session:" + channel + ":" + id;
+  std::vector<std::string> hset{"HSET", key};
+  for (const auto& [k, v] : fields) {
+    hset.push_back(k);
+    hset.push_back(v);
+  }
+  co_await redis_.command(std::move(hset));
+  co_await redis_.call("EXPIRE", key, std::to_string(ttl_s));
+}
+
+boost::asio::awaitable<Fields> ConversationStore::get_session(const std::string& channel,
+                                                              const std::string& id) {
+  co_return to_fields(co_await redis_.call("HGETALL", "channel_session:" + channel + ":" + id));
+}
+
 boost::asio::awaitable<std::vector<std::string>> ConversationStore::ids_by_origin(
     const std::string& channel, long long from_ms, long long to_ms, int limit) {
   RedisReply reply =

@@ -101,7 +101,13 @@ class ConversationStore {
                                                                  long long from_ms, long long to_ms,
                                                                  int limit);
 
-  redis::RedisClient& redis() { return redis_; }
+  // A channel's own per-resident session (a chat token, later an email thread map), kept at
+  // channel_session:<channel>:<id> with a TTL renewed on every write. Channels keep their
+  // state here rather than in keys of their own.
+  boost::asio::awaitable<void> put_session(const std::string& channel, const std::string& id,
+                                           const Fields& fields, int ttl_s);
+  // Empty when there is no such session (or it expired).
+  boost::asio::awaitable<Fields> get_session(const std::string& channel, const std::string& id);
 
  private:
   boost::asio::awaitable<redis::RedisReply> run(const redis::Script& script,

@@ -159,6 +159,11 @@ TEST_CASE("the agent stream shows only what the agent may see") {
   CHECK(daemon.post("/api/v1/conversations/" + leak_id + "/assign", R"({"agent":"sam"})", minh)
             .status == 403);
   CHECK(daemon.post("/api/v1/conversations/" + leak_id + "/assign", "{}", minh).status == 200);
+  CHECK(daemon.post("/api/v1/conversations/" + leak_id + "/assign", "{}", sam).status == 200);
+  auto taken = daemon.post("/api/v1/conversations/" + leak_id + "/assign", "{}", minh);
+  CHECK(taken.status == 409);  // Sam holds it now; only a supervisor moves it again
+  CHECK(daemon.post("/api/v1/conversations/" + leak_id + "/assign", R"({"agent":"minh"})", sam)
+            .status == 200);
   CHECK(daemon.post("/api/v1/conversations/" + pothole_id + "/assign", R"({"agent":"minh"})", sam)
             .status == 200);
   CHECK(daemon.get("/api/v1/conversations/" + pothole_id, minh).status == 200);
@@ -166,6 +171,20 @@ TEST_CASE("the agent stream shows only what the agent may see") {
         403);
   CHECK(daemon.post("/api/v1/agents", R"({"username":"minh","password":"long-enough"})", admin)
             .status == 409);
+
+  // A reply to a resolved conversation reopens it.
+  CHECK(
+      daemon.post("/api/v1/conversations/" + leak_id + "/status", R"({"status":"resolved"})", minh)
+          .status == 200);
+  auto resolved = daemon.get("/api/v1/conversations/" + leak_id, minh).json().at("conversation");
+  CHECK_FALSE(resolved.at("resolved_at").is_null());
+  CHECK(daemon
+            .post("/api/v1/conversations/" + leak_id + "/messages", R"({"text":"One more thing"})",
+                  minh)
+            .status == 201);
+  auto reopened = daemon.get("/api/v1/conversations/" + leak_id, minh).json().at("conversation");
+  CHECK(str(reopened.at("status")) == "pending_resident");
+  CHECK(reopened.at("resolved_at").is_null());
 
   // Resolve, then close: a closed conversation takes no replies.
   CHECK(

@@ -50,12 +50,18 @@ TEST_CASE("the HTTP edge answers malformed requests precisely and counts them") 
   CHECK(no_token.headers.count("www-authenticate") == 1);
   CHECK(daemon.get("/api/v1/conversations", std::string(64, 'a')).status == 401);
   CHECK(daemon.get("/api/v1/conversations", "not-a-token").status == 401);
+  CHECK(daemon.get("/api/v1/conversations?access_token=" + token).status == 401);  // stream only
   CHECK(websocket_refusal(daemon.port(), "/api/v1/stream") == 401);
   CHECK(websocket_refusal(daemon.port(), "/api/v1/stream?access_token=forged") == 401);
 
   CHECK(daemon.get("/api/v1/conversations?status=lost", token).status == 400);
   CHECK(daemon.get("/api/v1/conversations?limit=0", token).status == 400);
   CHECK(daemon.get("/api/v1/conversations/424242", token).status == 404);
+  auto odd_device = daemon.post("/open311/v2/requests.json",
+                                "service_code=pothole&address_string=x&device_id=two+words", {},
+                                "application/x-www-form-urlencoded");
+  CHECK(odd_device.status == 400);
+  CHECK(odd_device.json().at(0).at("code").as_int64() == 400);
   CHECK(daemon.get("/nowhere").status == 404);
   auto wrong_method = http(daemon.port(), "DELETE", "/api/v1/login");
   CHECK(wrong_method.status == 405);
@@ -109,8 +115,12 @@ TEST_CASE("the chat edge refuses bad frames and closes on hostile ones") {
   CHECK(str(resident.read_until("error").at("code")) == "unknown_type");
   resident.send(R"({"type":"resume","token":"forged"})");
   CHECK(str(resident.read_until("error").at("code")) == "unknown_token");
-  resident.send(R"({"type":"hello","name":"Bo"})");
+  resident.send(R"({"type":"hello","name":"Bo","language":"vi<script>"})");
+  CHECK(str(resident.read_until("error").at("code")) == "invalid_field");
+  resident.send(R"({"type":"hello","name":"Bo","language":"vi"})");
   resident.read_until("welcome");
+  resident.send(R"({"type":"message","text":"hi","client_id":"has space"})");
+  CHECK(str(resident.read_until("error").at("code")) == "invalid_field");
   resident.send(R"({"type":"message","text":""})");
   CHECK(str(resident.read_until("error").at("code")) == "missing_field");
   resident.send(R"({"type":"message","text":"still here"})");

@@ -11,7 +11,7 @@
 -- A reply ("out") to a conversation nobody holds makes the replying agent its holder (it leaves
 -- the queue), records first_response_at once, sets status pending_resident and marks the
 -- message's delivery "pending" in conv:{id}:delivery. last_reply keeps the newest reply's text
--- (Open311 shows it as status_notes). Notes and system lines change no status.
+-- (Open311 shows it as status_notes). A reply to a resolved conversation reopens it. Notes and system lines change no status.
 --
 -- Returns {message_id, reply_channel, reply_address, status}.
 -- Errors: "not_found …" (no such conversation), "conflict …" (a reply to a closed one).
@@ -25,8 +25,10 @@ if direction == 'out' and status == 'closed' then
 end
 
 local now = now_ms()
-local fields = redis.call('HMGET', key, 'reply_channel', 'queue', 'agent', 'first_response_at')
+local fields = redis.call('HMGET', key, 'reply_channel', 'queue', 'agent', 'first_response_at',
+  'contact')
 local reply_channel, queue, holder, first_response = fields[1], fields[2], fields[3], fields[4]
+if direction == 'out' and status == 'resolved' then reopen(conv_id, fields[5]) end
 local events = {}
 if direction == 'out' then
   local update = {'status', 'pending_resident', 'updated_at', now, 'last_outbound_at', now,

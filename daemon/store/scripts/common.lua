@@ -44,3 +44,11 @@ local function append_message(conv_id, flat)
   local id = redis.call('XADD', conv_key(conv_id) .. ':msgs', '*', unpack(flat))
   return message_table(id, flat)
 end
+
+-- A resolved conversation comes back to life (a resident writes on its thread, an agent
+-- replies or moves it): it forgets resolved_at and becomes the contact's open conversation
+-- again, unless the contact has opened another one meanwhile.
+local function reopen(conv_id, contact)
+  redis.call('HDEL', conv_key(conv_id), 'resolved_at')
+  redis.call('SET', 'contact:{' .. contact .. '}:open', conv_id, 'NX')
+end

@@ -84,16 +84,13 @@ else
   local status, agent, conv_queue, conv_priority, created_at =
     unpack(redis.call('HMGET', key, 'status', 'agent', 'queue', 'priority', 'created_at'))
   local next_status = status
-  if status == 'resolved' or status == 'pending_resident' or status == 'new' then
+  if status == 'resolved' or status == 'pending_resident' then
     if agent and agent ~= '' then next_status = 'assigned' else next_status = 'queued' end
   end
   if next_status == 'queued' and status ~= 'queued' then
     redis.call('ZADD', 'queue:' .. conv_queue, queue_score(conv_priority, created_at), conv_id)
   end
-  if status == 'resolved' then
-    redis.call('HDEL', key, 'resolved_at')
-    redis.call('SET', open_key, conv_id)
-  end
+  if status == 'resolved' then reopen(conv_id, contact) end
   redis.call('HSET', key, 'status', next_status, 'reply_channel', channel,
     'reply_address', address, 'updated_at', now)
   if language ~= '' and language_source == 'stated' then

@@ -9,6 +9,7 @@
 -- queued: back to its queue, without a holder. assigned: needs a holder. resolved: stamps
 -- resolved_at, leaves the queue, and is no longer the contact's open conversation (a resident's
 -- next message on the same thread reopens it; a message without a thread opens a new one).
+-- Leaving resolved for anything but closed reopens it (see reopen() in common.lua).
 -- closed: final; nothing reopens it. Each change adds a system line to the transcript.
 --
 -- Returns the new status. Errors: "not_found …", "conflict …" (a change the state forbids).
@@ -36,6 +37,8 @@ end
 if status == 'resolved' or status == 'closed' then
   redis.call('HSET', key, status .. '_at', now)
   if redis.call('GET', open_key) == conv_id then redis.call('DEL', open_key) end
+elseif current == 'resolved' then
+  reopen(conv_id, contact)
 end
 redis.call('HSET', key, 'status', status, 'updated_at', now)
 
@@ -45,6 +48,6 @@ local message = append_message(conv_id, {
 redis.call('HSET', key, 'last_message_id', message.id)
 redis.call('ZADD', 'convs', now, conv_id)
 local conv = conversation(conv_id)
-publish(maxlen, 'conversation.updated', conv, {})
+publish(maxlen, 'conversation.updated', conv, {previous_agent = holder or ''})
 publish(maxlen, 'message.created', conv, {message = message})
 return status
