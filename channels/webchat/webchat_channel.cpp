@@ -203,7 +203,15 @@ class WebchatChannel : public Channel {
       std::lock_guard lock(s->mutex);
       s->replaying = true;
     }
-    auto messages = co_await store_.messages(s->conversation_id, after, 10000);
+    std::vector<store::Message> messages;
+    try {
+      messages = co_await store_.messages(s->conversation_id, after, 10000);
+    } catch (...) {
+      std::lock_guard lock(s->mutex);
+      s->replaying = false;
+      s->held.clear();
+      throw;
+    }
     std::lock_guard lock(s->mutex);
     if (!after.empty()) s->last_sent = after;
     for (const auto& m : messages) {
@@ -256,11 +264,19 @@ class WebchatChannel : public Channel {
         token.empty() ? store::Fields{} : co_await store_.get_session("webchat", session_id);
     if (stored.empty()) throw refuse("unknown_token", "this chat has expired; start a new one");
     co_await store_.put_session("webchat", session_id, {}, kSessionTtlSeconds);
-    r = Resident{token,          session_id,         stored["address"],
-                 stored["name"], stored["language"], std::chrono::steady_clock::now()};
+    Resident resumed{token,          session_id,         stored["address"],
+                     stored["name"], stored["language"], std::chrono::steady_clock::now()};
     if (!stored["conversation_id"].empty()) attach(session, stored["conversation_id"]);
-    welcome(r, session);
-    if (!session->conversation_id.empty()) co_await replay(session, last_id);
+    welcome(resumed, session);
+    try {
+      if (!session->conversation_id.empty()) co_await replay(session, last_id);
+    } catch (...) {
+      // Not resumed after all: the resident may send resume again.
+      detach(session);
+      session->conversation_id.clear();
+      throw;
+    }
+    r = std::move(resumed);
   }
 
   static void welcome(const Resident& r, const std::shared_ptr<ChatSession>& session) {

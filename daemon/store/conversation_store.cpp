@@ -6,7 +6,8 @@
 namespace frontdoor::store {
 
 namespace lua {
-extern const std::string_view common, ingest, append, set_status, assign, delivery, list;
+extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
+    session_put;
 }
 
 namespace {
@@ -37,6 +38,10 @@ const Script& assign_script() {
 }
 const Script& delivery_script() {
   static const Script s = make("delivery", lua::delivery);
+  return s;
+}
+const Script& session_put_script() {
+  static const Script s = make("session_put", lua::session_put);
   return s;
 }
 const Script& list_script() {
@@ -138,14 +143,12 @@ boost::asio::awaitable<std::vector<Message>> ConversationStore::messages(const s
 boost::asio::awaitable<void> ConversationStore::put_session(const std::string& channel,
                                                             const std::string& id,
                                                             const Fields& fields, int ttl_s) {
-  std::string key = "channel_session:" + channel + ":" + id;
-  std::vector<std::string> hset{"HSET", key};
+  std::vector<std::string> argv{"channel_session:" + channel + ":" + id, std::to_string(ttl_s)};
   for (const auto& [k, v] : fields) {
-    hset.push_back(k);
-    hset.push_back(v);
+    argv.push_back(k);
+    argv.push_back(v);
   }
-  co_await redis_.command(std::move(hset));
-  co_await redis_.call("EXPIRE", key, std::to_string(ttl_s));
+  co_await run(session_put_script(), std::move(argv));
 }
 
 boost::asio::awaitable<Fields> ConversationStore::get_session(const std::string& channel,
