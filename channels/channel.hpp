@@ -22,11 +22,17 @@
 //     ([channels.<name>] enabled = true); the core never lists channels by hand.
 //  7. create() MUST NOT block; it registers the channel's HTTP/WebSocket routes on the router.
 //     stop() is called once at shutdown, before the store goes away.
+//  8. refusal() says why a reply could never be sent (the resident opted out, the address is
+//     not a valid number) before the reply is stored, so the agent gets a clear error and the
+//     transcript never shows a message that cannot leave. draft() describes how a text would
+//     go out (an SMS's encoding and segments) so the agent sees it before sending.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +52,9 @@ class EventBus;
 namespace http {
 class Router;
 }
+namespace net {
+class HttpClient;
+}
 
 // One message to one resident.
 struct Outbound {
@@ -56,6 +65,8 @@ struct Outbound {
   std::string subject;
   std::string language;
   std::string author_name;
+  std::map<std::string, std::string> facts;  // the conversation's channel facts (attr.* fields
+                                             // without the prefix): e.g. the number written to
 };
 
 enum class SendOutcome { accepted, rejected, retry_later };
@@ -75,6 +86,7 @@ struct ChannelServices {
   store::ConversationStore& store;
   events::EventBus& events;
   http::Router& router;
+  net::HttpClient& http_client;  // for providers' APIs
   boost::asio::any_io_executor executor;
 };
 
@@ -83,6 +95,10 @@ class Channel {
   virtual ~Channel() = default;
   virtual std::string_view name() const = 0;
   virtual boost::asio::awaitable<SendResult> send(const Outbound& message) = 0;
+  // Empty when `message` can be sent; else the reason, for the agent (rule 8).
+  virtual boost::asio::awaitable<std::string> refusal(const Outbound& message) { co_return ""; }
+  // How `message` would go out (rule 8); an empty object when there is nothing to say.
+  virtual boost::json::object draft(const Outbound& message) const { return {}; }
   virtual void stop() {}
 };
 

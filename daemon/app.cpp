@@ -21,6 +21,7 @@
 #include "daemon/ingest/ingest.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/net/http_client.hpp"
 #include "daemon/redis/embedded_redis.hpp"
 #include "daemon/redis/redis_client.hpp"
 #include "daemon/store/conversation_store.hpp"
@@ -150,7 +151,8 @@ int run_daemon(const Config& config) {
   http::Router router;
   Deliver deliver(store);
 
-  ChannelServices services{config, ingest, store, events, router, io.get_executor()};
+  net::HttpClient http_client(io.get_executor(), {});
+  ChannelServices services{config, ingest, store, events, router, http_client, io.get_executor()};
   auto channels = ChannelRegistry::create_enabled(services);
   for (auto& channel : channels) {
     deliver.add_channel(*channel);
@@ -200,6 +202,7 @@ int run_daemon(const Config& config) {
           // Let WebSocket close frames go out.
           co_await sleep_for(std::chrono::milliseconds(100));
           for (auto& channel : channels) channel->stop();
+          http_client.stop();
           events.stop();
           commands.stop();
           events_reader.stop();

@@ -9,6 +9,7 @@
 #include "daemon/http/json_body.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "i18n/text.hpp"
 
 namespace frontdoor::api {
 
@@ -330,7 +331,13 @@ void AgentApi::register_routes(http::Router& router) {
       if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
         throw ApiError(ErrorCode::missing_field, "text is empty");
       }
-      co_await visible(agent, p.at("id"));
+      auto conv = co_await visible(agent, p.at("id"));
+      Outbound out = Deliver::outbound(conv, text, agent.display_name);
+      if (direction == "out" && conv["status"] != "closed") {
+        if (auto reason = co_await deliver_.refusal(conv["reply_channel"], out); !reason.empty()) {
+          throw ApiError(ErrorCode::conflict, "this reply cannot be sent: " + reason);
+        }
+      }
       store::AppendResult appended;
       try {
         appended =
@@ -340,7 +347,7 @@ void AgentApi::register_routes(http::Router& router) {
       }
       std::string delivery;
       if (direction == "out") {
-        auto sent = co_await deliver_.reply(p.at("id"), appended, text, agent.display_name);
+        auto sent = co_await deliver_.reply(std::move(out), appended);
         delivery = sent.outcome == SendOutcome::accepted   ? "sent"
                    : sent.outcome == SendOutcome::rejected ? "failed"
                                                            : "retrying";
@@ -357,6 +364,27 @@ void AgentApi::register_routes(http::Router& router) {
     };
   };
   router.add("POST", "/api/v1/conversations/{id}/messages", add_text("out"));
+  // How a reply would go out (for SMS: encoding and segments), without sending it.
+  router.add("POST", "/api/v1/conversations/{id}/draft",
+             [this, require, visible](HttpRequest& req,
+                                      const PathParams& p) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               auto body = http::json_object_body(req);
+               auto text = ingest_.checked_text("api", "text", http::required_string(body, "text"),
+                                                kMaxReplyChars);
+               auto conv = co_await visible(agent, p.at("id"));
+               Outbound out = Deliver::outbound(conv, text, agent.display_name);
+               json::object result{
+                   {"channel", conv["reply_channel"]},
+                   {"characters", static_cast<std::int64_t>(i18n::code_points(text))}};
+               if (auto details = deliver_.draft(conv["reply_channel"], out); !details.empty()) {
+                 result["delivery"] = std::move(details);
+               }
+               auto reason = co_await deliver_.refusal(conv["reply_channel"], out);
+               result["sendable"] = reason.empty();
+               if (!reason.empty()) result["refusal"] = reason;
+               co_return json_response(200, result);
+             });
   router.add("POST", "/api/v1/conversations/{id}/notes", add_text("note"));
 
   router.add(

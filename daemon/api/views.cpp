@@ -1,5 +1,7 @@
 #include "daemon/api/views.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <charconv>
 #include <ctime>
 
@@ -82,6 +84,12 @@ boost::json::object message_view(const std::string& id, const store::Fields& m,
       {"created_at", time_or_null(m, "created_at")},
   };
   if (!delivery.empty()) out["delivery"] = delivery;
+  // Media sent with the message (MMS), stored as a JSON array of URLs.
+  if (auto it = m.find("attachments"); it != m.end() && it->second.size() > 2) {
+    boost::system::error_code ec;
+    auto urls = boost::json::parse(it->second, ec);
+    if (!ec && urls.is_array()) out["attachments"] = urls;
+  }
   return out;
 }
 

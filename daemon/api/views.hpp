@@ -16,7 +16,8 @@ std::string iso_time(const std::string& epoch_ms);
 //  resolved_at, message_count, attributes{…}}
 boost::json::object conversation_view(const store::Fields& conversation);
 
-// {id, direction, author, author_name, channel, text, language, created_at, delivery?}
+// {id, direction, author, author_name, channel, text, language, created_at, delivery?,
+//  attachments?: [url, …]}
 boost::json::object message_view(const std::string& id, const store::Fields& fields,
                                  const std::string& delivery);
 

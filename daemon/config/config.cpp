@@ -73,6 +73,32 @@ bool is_public_url(std::string_view v) {
          (v.starts_with("https://") && v.size() > 8);
 }
 
+// Two ASCII letters (a CLDR region such as US, MX, VN).
+bool is_region(std::string_view v) {
+  return v.size() == 2 && std::isupper(static_cast<unsigned char>(v[0])) &&
+         std::isupper(static_cast<unsigned char>(v[1]));
+}
+
+// "+" then 8 to 15 digits, comma separated; empty allowed (a provider with no numbers yet).
+bool is_e164_list(std::string_view v) {
+  std::size_t start = 0;
+  while (start < v.size()) {
+    std::size_t end = std::min(v.find(',', start), v.size());
+    std::string_view number = v.substr(start, end - start);
+    while (!number.empty() && number.front() == ' ') number.remove_prefix(1);
+    while (!number.empty() && number.back() == ' ') number.remove_suffix(1);
+    if (number.size() < 9 || number.size() > 16 || number[0] != '+' ||
+        !std::all_of(number.begin() + 1, number.end(),
+                     [](unsigned char c) { return std::isdigit(c); })) {
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+bool is_language_list(std::string_view v) { return v.empty() || v == "es"; }
+
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kFsyncPolicies[] = {"always", "everysec", "no"};
 
@@ -241,6 +267,91 @@ constexpr Option kOptions[] = {
      .valid = is_name,
      .expect = kNameExpect,
      .doc = "Queue of web chat conversations."},
+    {.name = "channels.sms.enabled",
+     .field = member<&Config::sms, &Config::Sms::enabled>,
+     .doc = "Take text messages from residents and send agents' replies by SMS."},
+    {.name = "channels.sms.queue",
+     .field = member<&Config::sms, &Config::Sms::queue>,
+     .valid = is_name,
+     .expect = kNameExpect,
+     .doc = "Queue of SMS conversations."},
+    {.name = "channels.sms.default_region",
+     .field = member<&Config::sms, &Config::Sms::default_region>,
+     .valid = is_region,
+     .expect = "a two-letter region code such as US",
+     .doc = "Region of phone numbers written without a country code."},
+    {.name = "channels.sms.public_url",
+     .field = member<&Config::sms, &Config::Sms::public_url>,
+     .valid = is_public_url,
+     .expect = "empty, or an http(s) URL without a trailing slash",
+     .doc = "Base URL providers use to reach the webhooks (Twilio signs requests against it); "
+            "empty means http://<server.listen>."},
+    {.name = "channels.sms.keyword_languages",
+     .field = member<&Config::sms, &Config::Sms::keyword_languages>,
+     .valid = is_language_list,
+     .expect = "comma-separated languages among: es",
+     .doc = "Languages whose STOP/START/HELP words are recognised besides English."},
+    {.name = "channels.sms.replace_lookalikes",
+     .field = member<&Config::sms, &Config::Sms::replace_lookalikes>,
+     .doc = "Replace curly quotes, long dashes and special spaces by plain ones when that lets "
+            "a reply go as GSM-7 (fewer segments)."},
+    {.name = "channels.sms.send_attempts",
+     .field = member<&Config::sms, &Config::Sms::send_attempts>,
+     .min = 1,
+     .max = 20,
+     .doc = "Tries of one reply on passing failures (5xx, timeouts) before it is marked failed."},
+    {.name = "channels.sms.retry_base_ms",
+     .field = member<&Config::sms, &Config::Sms::retry_base_ms>,
+     .min = 10,
+     .max = 600000,
+     .doc = "Wait before the first retry, in milliseconds; doubles each time, with jitter."},
+    {.name = "channels.sms.twilio.enabled",
+     .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::enabled>,
+     .doc = "Use a Twilio-compatible provider."},
+    {.name = "channels.sms.twilio.numbers",
+     .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::numbers>,
+     .valid = is_e164_list,
+     .expect = "comma-separated E.164 numbers such as +15035550100",
+     .doc = "The city's numbers on this account; replies go out from the number the resident "
+            "wrote to."},
+    {.name = "channels.sms.twilio.account_sid",
+     .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::account_sid>,
+     .doc = "Account SID (AC…)."},
+    {.name = "channels.sms.twilio.auth_token",
+     .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::auth_token>,
+     .secret = true,
+     .doc = "Auth token: verifies X-Twilio-Signature and authenticates sends. Set it through the "
+            "environment."},
+    {.name = "channels.sms.twilio.api_base",
+     .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::api_base>,
+     .valid = is_public_url,
+     .expect = "an http(s) URL without a trailing slash",
+     .doc = "Base of the REST API (…/2010-04-01/Accounts/{sid}/Messages.json is appended)."},
+    {.name = "channels.sms.kannel.enabled",
+     .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::enabled>,
+     .doc = "Use a Kannel smsbox (sendsms out, get-url in, dlr-url reports)."},
+    {.name = "channels.sms.kannel.numbers",
+     .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::numbers>,
+     .valid = is_e164_list,
+     .expect = "comma-separated E.164 numbers such as +15035550100",
+     .doc = "The city's numbers routed through Kannel."},
+    {.name = "channels.sms.kannel.sendsms_url",
+     .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::sendsms_url>,
+     .valid = is_public_url,
+     .expect = "an http(s) URL",
+     .doc = "smsbox's sendsms interface, e.g. http://127.0.0.1:13013/cgi-bin/sendsms."},
+    {.name = "channels.sms.kannel.username",
+     .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::username>,
+     .doc = "sendsms-user username."},
+    {.name = "channels.sms.kannel.password",
+     .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::password>,
+     .secret = true,
+     .doc = "sendsms-user password. Set it through the environment."},
+    {.name = "channels.sms.kannel.secret",
+     .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::secret>,
+     .secret = true,
+     .doc = "Shared secret Kannel puts in the get-url and dlr-url (?secret=…); requests without "
+            "it are refused. Set it through the environment."},
 };
 
 // ---- The services of the web form: an array of tables, from the file only. ----

@@ -87,6 +87,34 @@ struct Config {
     std::string queue = "general";
   } webchat;
 
+  struct Sms {
+    bool enabled = false;
+    std::string queue = "general";
+    std::string default_region = "US";  // for numbers written without a country code
+    std::string public_url;  // how providers reach our webhooks, e.g. https://311.city.gov
+    std::string keyword_languages = "es";  // languages whose STOP/START/HELP words are known
+    bool replace_lookalikes = false;       // curly quotes, dashes → GSM-7 when that saves UCS-2
+    int send_attempts = 4;                 // tries of one reply before it fails
+    int retry_base_ms = 1000;              // first retry after about this long, doubling, jittered
+
+    struct Twilio {
+      bool enabled = false;
+      std::string numbers;  // comma-separated E.164 numbers this account owns
+      std::string account_sid;
+      std::string auth_token;  // secret: signs webhooks and authenticates the REST API
+      std::string api_base = "https://api.twilio.com";
+    } twilio;
+
+    struct Kannel {
+      bool enabled = false;
+      std::string numbers;      // comma-separated E.164 numbers routed through Kannel
+      std::string sendsms_url;  // http://host:13013/cgi-bin/sendsms
+      std::string username;
+      std::string password;  // secret
+      std::string secret;    // secret: shared in the get-url and dlr-url Kannel calls
+    } kannel;
+  } sms;
+
   // The source of each value that was set ("file:line:col" or "env FRONTDOOR_X"), for messages.
   std::map<std::string, std::string> origins;
 };

@@ -5,19 +5,53 @@
 
 namespace frontdoor {
 
-boost::asio::awaitable<SendResult> Deliver::reply(const std::string& conversation_id,
-                                                  const store::AppendResult& appended,
-                                                  const std::string& text,
-                                                  const std::string& author_name) {
+Channel* Deliver::find(const std::string& name) const {
+  auto it = channels_.find(name);
+  return it == channels_.end() ? nullptr : it->second;
+}
+
+Outbound Deliver::outbound(const store::Fields& conversation, const std::string& text,
+                           const std::string& author_name) {
+  auto get = [&](const char* k) {
+    auto it = conversation.find(k);
+    return it == conversation.end() ? std::string() : it->second;
+  };
+  Outbound out;
+  out.conversation_id = get("id");
+  out.address = get("reply_address");
+  out.text = text;
+  out.subject = get("subject");
+  out.language = get("language");
+  out.author_name = author_name;
+  for (const auto& [k, v] : conversation) {
+    if (k.starts_with("attr.")) out.facts[k.substr(5)] = v;
+  }
+  return out;
+}
+
+boost::asio::awaitable<std::string> Deliver::refusal(const std::string& channel,
+                                                     const Outbound& out) {
+  Channel* c = find(channel);
+  if (!c) co_return "the " + channel + " channel is not enabled";
+  co_return co_await c->refusal(out);
+}
+
+boost::json::object Deliver::draft(const std::string& channel, const Outbound& out) const {
+  Channel* c = find(channel);
+  return c ? c->draft(out) : boost::json::object{};
+}
+
+boost::asio::awaitable<SendResult> Deliver::reply(Outbound out,
+                                                  const store::AppendResult& appended) {
+  const std::string conversation_id = out.conversation_id;
+  out.message_id = appended.message_id;
+  out.address = appended.reply_address;
   SendResult result;
-  auto it = channels_.find(appended.reply_channel);
-  if (it == channels_.end()) {
+  if (Channel* channel = find(appended.reply_channel); !channel) {
     result = {SendOutcome::rejected, {}, "channel " + appended.reply_channel + " is not enabled"};
   } else {
-    Outbound out{conversation_id, appended.message_id, appended.reply_address, text, {}, {},
-                 author_name};
     try {
-      result = co_await it->second->send(out);
+      result = co_await channel->send(out);
     } catch (const std::exception& e) {
       result = {SendOutcome::retry_later, {}, e.what()};
     }

@@ -20,12 +20,20 @@ class Deliver {
 
   void add_channel(Channel& channel) { channels_[std::string(channel.name())] = &channel; }
 
-  boost::asio::awaitable<SendResult> reply(const std::string& conversation_id,
-                                           const store::AppendResult& appended,
-                                           const std::string& text, const std::string& author_name);
+  // The reply as its channel would see it, before it is stored.
+  static Outbound outbound(const store::Fields& conversation, const std::string& text,
+                           const std::string& author_name);
+  // Why the conversation's channel could never send `out` (empty: it can); see channel.hpp.
+  boost::asio::awaitable<std::string> refusal(const std::string& channel, const Outbound& out);
+  boost::json::object draft(const std::string& channel, const Outbound& out) const;
+
+  // Sends a stored reply (`out` with its message id) and records the outcome.
+  boost::asio::awaitable<SendResult> reply(Outbound out, const store::AppendResult& appended);
 
  private:
   store::ConversationStore& store_;
+  Channel* find(const std::string& name) const;
+
   std::map<std::string, Channel*> channels_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace frontdoor {
 
@@ -22,6 +23,7 @@ struct Inbound {
   std::string queue;              // empty = the default queue
   int priority = 0;               // 0..9, higher first
   std::map<std::string, std::string> attributes;  // channel facts kept on the conversation
+  std::vector<std::string> attachments;           // URLs of media sent with the message (MMS)
 };
 
 struct IngestResult {

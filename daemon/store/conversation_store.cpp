@@ -7,7 +7,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put;
+    session_put, consent;
 }
 
 namespace {
@@ -38,6 +38,10 @@ const Script& assign_script() {
 }
 const Script& delivery_script() {
   static const Script s = make("delivery", lua::delivery);
+  return s;
+}
+const Script& consent_script() {
+  static const Script s = make("consent", lua::consent);
   return s;
 }
 const Script& session_put_script() {
@@ -96,6 +100,8 @@ boost::asio::awaitable<RedisReply> ConversationStore::run(const Script& s,
 boost::asio::awaitable<IngestResult> ConversationStore::ingest(const Inbound& in) {
   boost::json::object attributes;
   for (const auto& [k, v] : in.attributes) attributes[k] = v;
+  boost::json::array attachments;
+  for (const auto& url : in.attachments) attachments.emplace_back(url);
   RedisReply reply = co_await run(
       ingest_script(),
       args(in.channel, in.address, in.display_name, in.text, in.subject, in.idempotency_key,
@@ -103,7 +109,7 @@ boost::asio::awaitable<IngestResult> ConversationStore::ingest(const Inbound& in
            in.language.empty() ? "" : (in.language_stated ? "stated" : "detected"),
            in.queue.empty() ? settings_.default_queue : in.queue, std::to_string(in.priority),
            boost::json::serialize(attributes), std::to_string(settings_.dedup_ttl_s),
-           std::to_string(settings_.events_maxlen)));
+           std::to_string(settings_.events_maxlen), boost::json::serialize(attachments)));
   IngestResult result;
   result.contact_id = element(reply, 0);
   result.conversation_id = element(reply, 1);
@@ -138,6 +144,35 @@ boost::asio::awaitable<std::vector<Message>> ConversationStore::messages(const s
     out.push_back(std::move(m));
   }
   co_return out;
+}
+
+boost::asio::awaitable<void> ConversationStore::set_consent(const std::string& address,
+                                                            bool opted_out,
+                                                            const std::string& keyword,
+                                                            const std::string& channel) {
+  co_await run(consent_script(), args(address, opted_out ? "opted_out" : "opted_in", keyword,
+                                      channel, std::to_string(settings_.events_maxlen)));
+}
+
+boost::asio::awaitable<bool> ConversationStore::opted_out(const std::string& address) {
+  RedisReply state = co_await redis_.call("HGET", "consent:" + address, "state");
+  co_return state.str == "opted_out";
+}
+
+boost::asio::awaitable<void> ConversationStore::remember_provider_id(
+    const std::string& channel, const std::string& provider_id, const std::string& conversation_id,
+    const std::string& message_id) {
+  co_await redis_.call("SET", "provider_msg:" + channel + ":" + provider_id,
+                       conversation_id + " " + message_id, "EX",
+                       std::to_string(settings_.dedup_ttl_s));
+}
+
+boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>>
+ConversationStore::find_provider_id(const std::string& channel, const std::string& provider_id) {
+  RedisReply found = co_await redis_.call("GET", "provider_msg:" + channel + ":" + provider_id);
+  auto space = found.str.find(' ');
+  if (found.type != RedisReply::Type::String || space == std::string::npos) co_return std::nullopt;
+  co_return std::pair{found.str.substr(0, space), found.str.substr(space + 1)};
 }
 
 boost::asio::awaitable<void> ConversationStore::put_session(const std::string& channel,

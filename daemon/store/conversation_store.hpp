@@ -96,6 +96,22 @@ class ConversationStore {
                                             const std::string& status,
                                             const std::string& detail = {});
 
+  // A resident's consent on one address ("phone:+1…"): opted_out after STOP, opted_in after
+  // START. Records a system line in their open conversation when it changes.
+  boost::asio::awaitable<void> set_consent(const std::string& address, bool opted_out,
+                                           const std::string& keyword, const std::string& channel);
+  boost::asio::awaitable<bool> opted_out(const std::string& address);
+
+  // The outbound message a provider's own id stands for (for its delivery callbacks), kept for
+  // dedup_ttl_s.
+  boost::asio::awaitable<void> remember_provider_id(const std::string& channel,
+                                                    const std::string& provider_id,
+                                                    const std::string& conversation_id,
+                                                    const std::string& message_id);
+  // {conversation_id, message_id}, or nullopt when unknown (or expired).
+  boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> find_provider_id(
+      const std::string& channel, const std::string& provider_id);
+
   // Ids of conversations that came in on `channel`, newest first, created in [from_ms, to_ms].
   boost::asio::awaitable<std::vector<std::string>> ids_by_origin(const std::string& channel,
                                                                  long long from_ms, long long to_ms,

@@ -13,8 +13,10 @@
 --      11 queue              queue a new conversation goes to
 --      12 priority           0..9, higher first
 --      13 attributes         JSON object of channel facts kept on the conversation as attr.<name>
+--                            (set on every message: the newest wins)
 --      14 dedup_ttl_s        how long the idempotency key is remembered
 --      15 events_maxlen      approximate cap of the events stream
+--      16 attachments        JSON array of media URLs ("[]" = none), kept on the message
 --
 -- Steps: drop a duplicate (same channel + idempotency key) → find or create the contact by
 -- address → find the open conversation (hint, else the contact's open one) or open a new one
@@ -25,7 +27,7 @@
 local channel, address, name, text = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local subject, idem, hint, new_conv = ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
 local language, language_source, queue, priority = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
-local attributes, dedup_ttl, maxlen = ARGV[13], ARGV[14], ARGV[15]
+local attributes, dedup_ttl, maxlen, attachments = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 
 local dedup_key = 'dedup:' .. channel .. ':' .. idem
 if idem ~= '' then
@@ -74,7 +76,7 @@ if not conv_id then
     'reply_channel', channel, 'reply_address', address, 'status', 'queued', 'queue', queue,
     'priority', priority, 'language', language, 'language_source', language_source,
     'subject', subject, 'display_name', name, 'created_at', now, 'updated_at', now)
-  for k, v in pairs(cjson.decode(attributes)) do redis.call('HSET', key, 'attr.' .. k, tostring(v)) end
+  
   redis.call('ZADD', 'queue:' .. queue, queue_score(priority, now), conv_id)
   redis.call('ZADD', 'convs:channel:' .. channel, now, conv_id)
   if not new_conv then redis.call('SET', open_key, conv_id) end
@@ -99,10 +101,16 @@ else
   if next_status ~= status then events[#events + 1] = 'conversation.updated' end
 end
 
+-- Channel facts (the city number the resident wrote to, a request's location) follow the latest
+-- message, so a reply goes back the way the resident came.
+for k, v in pairs(cjson.decode(attributes)) do
+  redis.call('HSET', conv_key(conv_id), 'attr.' .. k, tostring(v))
+end
+
 local message = append_message(conv_id, {
   'direction', 'in', 'author', 'resident', 'author_name', name, 'channel', channel,
-  'text', text, 'subject', subject, 'language', language, 'provider_id', idem,
-  'created_at', tostring(now)})
+    'text', text, 'subject', subject, 'language', language, 'provider_id', idem,
+  'attachments', attachments, 'created_at', tostring(now)})
 local key = conv_key(conv_id)
 redis.call('HSET', key, 'last_message_id', message.id, 'last_inbound_at', now)
 redis.call('HINCRBY', key, 'message_count', 1)

@@ -1,0 +1,295 @@
+#include "channels/sms/sms_channel.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <random>
+
+#include "channels/sms/keywords.hpp"
+#include "channels/sms/sms_provider.hpp"
+#include "daemon/http/api_error.hpp"
+#include "daemon/ingest/ingest.hpp"
+#include "daemon/log/log.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/store/conversation_store.hpp"
+#include "i18n/phone_number.hpp"
+#include "templates/catalog.hpp"
+
+namespace frontdoor::sms {
+
+namespace asio = boost::asio;
+using http::ApiError;
+using http::ErrorCode;
+
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    std::size_t end = std::min(list.find(',', start), list.size());
+    std::string item(list.substr(start, end - start));
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(std::move(item));
+    start = end + 1;
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kPhone = "phone:";
+
+std::string delivery_status(DeliveryState state) {
+  switch (state) {
+    case DeliveryState::queued:
+      return "sent";  // the provider has it; not yet the network
+    case DeliveryState::sent:
+      return "sent";
+    case DeliveryState::delivered:
+      return "delivered";
+    case DeliveryState::failed:
+      return "failed";
+  }
+  return "sent";
+}
+
+class SmsChannel : public Channel, public SmsInbox {
+ public:
+  explicit SmsChannel(ChannelServices& services)
+      : config_(services.config.sms),
+        ingest_(services.ingest),
+        store_(services.store),
+        executor_(services.executor),
+        templates_(templates::Catalog::load(templates::default_directory())) {
+    std::string public_url =
+        config_.public_url.empty() ? "http://" + services.config.server.listen : config_.public_url;
+    if (config_.twilio.enabled) {
+      providers_.push_back(make_twilio_provider(config_.twilio, public_url, services, *this));
+    }
+    if (config_.kannel.enabled) {
+      providers_.push_back(make_kannel_provider(config_.kannel, public_url, services, *this));
+    }
+    for (const auto& language : split_list(config_.keyword_languages)) {
+      if (language == "es") add_spanish_defaults(keywords_);
+    }
+  }
+
+  std::string_view name() const override { return "sms"; }
+
+  asio::awaitable<std::string> refusal(const Outbound& out) override {
+    std::string to = resident_number(out.address);
+    if (to.empty()) co_return "the resident's address is not a valid phone number";
+    if (!provider_for(from_number(out))) co_return "no SMS provider is configured for this number";
+    if (co_await store_.opted_out(out.address)) {
+      co_return "the resident opted out by texting STOP; they must text START before replies "
+                "can reach them";
+    }
+    co_return "";
+  }
+
+  boost::json::object draft(const Outbound& out) const override {
+    auto plan = i18n::plan_sms(out.text, {config_.replace_lookalikes});
+    boost::json::array replaced;
+    for (const auto& r : plan.replaced) replaced.emplace_back(r);
+    return {{"encoding", i18n::to_string(plan.encoding)},
+            {"segments", plan.segments},
+            {"units", plan.units},
+            {"per_segment", plan.per_segment},
+            {"remaining_in_last", plan.remaining_in_last},
+            {"replaced", std::move(replaced)}};
+  }
+
+  asio::awaitable<SendResult> send(const Outbound& out) override {
+    SmsProvider* provider = provider_for(from_number(out));
+    std::string to = resident_number(out.address);
+    if (!provider || to.empty()) co_return SendResult{SendOutcome::rejected, {}, "no route"};
+    if (co_await store_.opted_out(out.address)) {
+      co_return SendResult{SendOutcome::rejected, {}, "the resident opted out"};
+    }
+    OutboundSms sms{out.conversation_id, out.message_id, from_number(out), to,
+                    i18n::plan_sms(out.text, {config_.replace_lookalikes})};
+    SendResult result = co_await attempt(*provider, sms);
+    if (result.outcome == SendOutcome::retry_later && config_.send_attempts > 1) {
+      asio::co_spawn(executor_, retry(provider, std::move(sms), result.reason), asio::detached);
+    }
+    co_return result;
+  }
+
+  asio::awaitable<void> receive(InboundSms sms) override {
+    std::string reason;
+    auto from = i18n::to_e164(sms.from, config_.default_region, &reason);
+    if (!from) {
+      metrics::rejected("sms", "invalid_number").inc();
+      throw ApiError(ErrorCode::invalid_field, "From is not a valid phone number: " + reason);
+    }
+    std::string address = std::string(kPhone) + from->e164;
+    auto keyword = keywords_.match(sms.text);
+    // START words include YES and SÍ, which are also plain answers to an agent: they act as a
+    // keyword only for someone who has opted out.
+    if (keyword.keyword == Keyword::start && !co_await store_.opted_out(address)) {
+      keyword = KeywordMatch{};
+    }
+    if (keyword.keyword != Keyword::none) {
+      co_await answer_keyword(sms, *from, address, keyword);
+      co_return;
+    }
+    Inbound in;
+    in.channel = "sms";
+    in.address = address;
+    in.text = sms.text;
+    in.idempotency_key = sms.provider + ":" + sms.provider_id;
+    in.queue = config_.queue;
+    in.attachments = sms.media_urls;
+    in.attributes = {{"sms_to", sms.to}, {"sms_provider", sms.provider}};
+    if (in.text.empty() && !in.attachments.empty()) in.text = "(picture message)";
+    co_await ingest_.accept(std::move(in));
+  }
+
+  asio::awaitable<void> delivery_report(const std::string& provider, const std::string& provider_id,
+                                        const std::string& conversation_id,
+                                        const std::string& message_id, DeliveryState state,
+                                        const std::string& detail) override {
+    std::string conversation = conversation_id, message = message_id;
+    if (conversation.empty()) {
+      auto found = co_await store_.find_provider_id("sms", provider + ":" + provider_id);
+      if (!found) {
+        metrics::rejected("sms", "unknown_delivery_report").inc();
+        co_return;  // a confirmation text, or older than we remember: nothing to update
+      }
+      std::tie(conversation, message) = *found;
+    }
+    co_await store_.set_delivery(conversation, message, delivery_status(state), detail);
+  }
+
+ private:
+  // "phone:+1503…" → "+1503…" when it is a valid number; else empty.
+  std::string resident_number(const std::string& address) const {
+    if (!address.starts_with(kPhone)) return {};
+    auto number = i18n::to_e164(address.substr(kPhone.size()), config_.default_region);
+    return number ? number->e164 : std::string();
+  }
+
+  // The city number the resident wrote to, else the first configured one.
+  std::string from_number(const Outbound& out) const {
+    if (auto it = out.facts.find("sms_to"); it != out.facts.end() && provider_for(it->second)) {
+      return it->second;
+    }
+    for (const auto& p : providers_) {
+      if (!p->numbers().empty()) return p->numbers().front();
+    }
+    return {};
+  }
+
+  SmsProvider* provider_for(const std::string& number) const {
+    for (const auto& p : providers_) {
+      for (const auto& n : p->numbers()) {
+        if (n == number) return p.get();
+      }
+    }
+    return nullptr;
+  }
+
+  asio::awaitable<SendResult> attempt(SmsProvider& provider, const OutboundSms& sms) {
+    SendResult result;
+    try {
+      result = co_await provider.send(sms);
+    } catch (const std::exception& e) {
+      result = {SendOutcome::retry_later, {}, e.what()};
+    }
+    if (result.outcome == SendOutcome::accepted && !result.provider_id.empty() &&
+        !sms.message_id.empty()) {
+      co_await store_.remember_provider_id("sms",
+                                           std::string(provider.name()) + ":" + result.provider_id,
+                                           sms.conversation_id, sms.message_id);
+    }
+    co_return result;
+  }
+
+  // Retries a reply on passing failures with exponential backoff and full jitter; records the
+  // final outcome as the message's delivery status.
+  asio::awaitable<void> retry(SmsProvider* provider, OutboundSms sms, std::string reason) {
+    std::mt19937 random(std::random_device{}());
+    auto delay = std::chrono::milliseconds(config_.retry_base_ms);
+    for (int attempt_number = 2; attempt_number <= config_.send_attempts; ++attempt_number) {
+      std::uniform_int_distribution<long> jitter(delay.count() / 2, delay.count());
+      asio::steady_timer timer(executor_, std::chrono::milliseconds(jitter(random)));
+      co_await timer.async_wait(asio::use_awaitable);
+      delay *= 2;
+      SendResult result = co_await attempt(*provider, sms);
+      if (result.outcome == SendOutcome::retry_later) {
+        reason = result.reason;
+        continue;
+      }
+      metrics::outbound("sms", std::string(outcome_name(result.outcome))).inc();
+      co_await store_.set_delivery(
+          sms.conversation_id, sms.message_id,
+          result.outcome == SendOutcome::accepted ? "sent" : "failed",
+          result.outcome == SendOutcome::accepted ? result.provider_id : result.reason);
+      co_return;
+    }
+    metrics::outbound("sms", "gave_up").inc();
+    log::warn("sms_gave_up", {{"conversation", sms.conversation_id}, {"message", sms.message_id}});
+    co_await store_.set_delivery(
+        sms.conversation_id, sms.message_id, "failed",
+        "gave up after " + std::to_string(config_.send_attempts) + " attempts: " + reason);
+  }
+
+  asio::awaitable<void> answer_keyword(const InboundSms& sms, const i18n::PhoneNumber& from,
+                                       const std::string& address, const KeywordMatch& keyword) {
+    // A retried webhook must not confirm twice.
+    std::string key = sms.provider + ":" + sms.provider_id;
+    if (co_await store_.find_provider_id("sms-keyword", key)) co_return;
+    const char* template_name = "sms.help";
+    if (keyword.keyword == Keyword::stop || keyword.keyword == Keyword::start) {
+      bool out = keyword.keyword == Keyword::stop;
+      co_await store_.set_consent(address, out, fold_for_matching(sms.text), "sms");
+      template_name = out ? "sms.stop" : "sms.start";
+      log::info("sms_consent", {{"state", out ? "opted_out" : "opted_in"}});
+    }
+    co_await store_.remember_provider_id("sms-keyword", key, "-", "-");
+    metrics::registry()
+        .counter(
+            "frontdoor_sms_keywords_total", "Consent and help keywords received.",
+            {{"keyword", std::string(template_name).substr(4)}, {"language", keyword.language}})
+        .inc();
+    SmsProvider* provider = provider_for(sms.to);
+    if (!provider) co_return;
+    OutboundSms confirmation{{},
+                             {},
+                             sms.to,
+                             from.e164,
+                             i18n::plan_sms(templates_.render(template_name, keyword.language),
+                                            {config_.replace_lookalikes})};
+    // Confirmations go out after the webhook is answered; a failure is logged, not retried.
+    asio::co_spawn(executor_, confirm(provider, std::move(confirmation)), asio::detached);
+  }
+
+  asio::awaitable<void> confirm(SmsProvider* provider, OutboundSms sms) {
+    SendResult result = co_await attempt(*provider, sms);
+    metrics::outbound("sms", std::string(outcome_name(result.outcome))).inc();
+    if (result.outcome != SendOutcome::accepted) {
+      log::warn("sms_confirmation_failed", {{"reason", result.reason}});
+    }
+  }
+
+  const Config::Sms& config_;
+  Ingest& ingest_;
+  store::ConversationStore& store_;
+  asio::any_io_executor executor_;
+  templates::Catalog templates_;
+  KeywordMatcher keywords_;
+  std::vector<std::unique_ptr<SmsProvider>> providers_;
+};
+
+}  // namespace
+
+std::unique_ptr<Channel> make_sms_channel(ChannelServices& services) {
+  return std::make_unique<SmsChannel>(services);
+}
+
+}  // namespace frontdoor::sms
+
+FRONTDOOR_REGISTER_CHANNEL(
+    "sms", [](const frontdoor::Config& c) { return c.sms.enabled; },
+    [](frontdoor::ChannelServices& s) { return frontdoor::sms::make_sms_channel(s); })

@@ -1,0 +1,25 @@
+// The SMS channel: residents text the city's numbers through a provider (Twilio-compatible or
+// Kannel); agents' replies go back from the number the resident wrote to.
+//
+// Policy here, not in the dialects:
+//  - Every number is normalized to E.164 (libphonenumber, channels.sms.default_region).
+//  - A message that is exactly a consent keyword (STOP…, START…, HELP…, in English and the
+//    configured languages; case- and accent-insensitive) changes consent or asks for help and is
+//    answered with a confirmation from the templates in the keyword's language; it is not a
+//    conversation message. STOP blocks every reply to that number until START.
+//  - Everything else is ingested with the provider's message id as idempotency key, so a
+//    retried webhook never makes a second message; MMS media URLs become attachments.
+//  - A reply is planned (GSM-7 or UCS-2, segments), sent once, and on a passing failure
+//    retried with exponential backoff and jitter (channels.sms.send_attempts); a 4xx is final.
+//    The outcome is the message's delivery status; providers' delivery reports update it.
+#pragma once
+
+#include <memory>
+
+#include "channels/channel.hpp"
+
+namespace frontdoor::sms {
+
+std::unique_ptr<Channel> make_sms_channel(ChannelServices& services);
+
+}  // namespace frontdoor::sms
