@@ -87,7 +87,7 @@ class KannelProvider : public SmsProvider {
     try {
       response = co_await http_.request(std::move(request));
     } catch (const net::HttpClientError& e) {
-      co_return SendResult{SendOutcome::retry_later, {}, e.what()};
+      co_return unanswered(e);
     }
     // 202 "0: Accepted for delivery" / "3: Queued for later delivery"; 4xx are final.
     if (response.status >= 200 && response.status < 300) {

@@ -36,6 +36,17 @@ std::vector<std::string> split_list(std::string_view list) {
   return out;
 }
 
+SendResult unanswered(const net::HttpClientError& error) {
+  using Kind = net::HttpClientError::Kind;
+  if (error.kind() == Kind::connect || error.kind() == Kind::resolve || error.kind() == Kind::tls) {
+    return {SendOutcome::retry_later, {}, error.what()};
+  }
+  return {SendOutcome::rejected,
+          {},
+          "no answer from the provider (" + std::string(net::to_string(error.kind())) +
+              "); the text may or may not have been sent, so it is not sent again"};
+}
+
 namespace {
 
 constexpr std::string_view kPhone = "phone:";
@@ -124,6 +135,7 @@ class SmsChannel : public Channel, public SmsInbox {
       throw ApiError(ErrorCode::invalid_field, "From is not a valid phone number: " + reason);
     }
     std::string address = std::string(kPhone) + from->e164;
+    sms.to = city_number(sms.to);
     auto keyword = keywords_.match(sms.text);
     // START words include YES and SÍ, which are also plain answers to an agent: they act as a
     // keyword only for someone who has opted out.
@@ -168,6 +180,16 @@ class SmsChannel : public Channel, public SmsInbox {
     if (!address.starts_with(kPhone)) return {};
     auto number = i18n::to_e164(address.substr(kPhone.size()), config_.default_region);
     return number ? number->e164 : std::string();
+  }
+
+  // A city number as a provider reports it ("15035550100", "+1 503…", a short code "311311"),
+  // in the form the configuration uses.
+  std::string city_number(const std::string& reported) const {
+    if (provider_for(reported)) return reported;
+    auto number = i18n::to_e164(reported, config_.default_region);
+    if (number && provider_for(number->e164)) return number->e164;
+    if (auto plus = "+" + reported; provider_for(plus)) return plus;
+    return reported;
   }
 
   // The city number the resident wrote to, else the first configured one.

@@ -73,7 +73,7 @@ class TwilioProvider : public SmsProvider {
     try {
       response = co_await http_.request(std::move(request));
     } catch (const net::HttpClientError& e) {
-      co_return SendResult{SendOutcome::retry_later, {}, e.what()};
+      co_return unanswered(e);
     }
     boost::system::error_code ec;
     auto body = boost::json::parse(response.body, ec);

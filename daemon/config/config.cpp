@@ -79,7 +79,8 @@ bool is_region(std::string_view v) {
          std::isupper(static_cast<unsigned char>(v[1]));
 }
 
-// "+" then 8 to 15 digits, comma separated; empty allowed (a provider with no numbers yet).
+// The city's numbers: "+" then 8 to 15 digits (E.164), or a short code of 3 to 8 digits; comma
+// separated; empty allowed (a provider with no numbers yet).
 bool is_e164_list(std::string_view v) {
   std::size_t start = 0;
   while (start < v.size()) {
@@ -87,8 +88,10 @@ bool is_e164_list(std::string_view v) {
     std::string_view number = v.substr(start, end - start);
     while (!number.empty() && number.front() == ' ') number.remove_prefix(1);
     while (!number.empty() && number.back() == ' ') number.remove_suffix(1);
-    if (number.size() < 9 || number.size() > 16 || number[0] != '+' ||
-        !std::all_of(number.begin() + 1, number.end(),
+        const bool e164 = number.size() >= 9 && number.size() <= 16 && number[0] == '+';
+    const bool short_code = number.size() >= 3 && number.size() <= 8 && number[0] != '+';
+    if (!(e164 || short_code) ||
+        !std::all_of(number.begin() + (e164 ? 1 : 0), number.end(),
                      [](unsigned char c) { return std::isdigit(c); })) {
       return false;
     }
@@ -308,10 +311,10 @@ constexpr Option kOptions[] = {
     {.name = "channels.sms.twilio.enabled",
      .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::enabled>,
      .doc = "Use a Twilio-compatible provider."},
-    {.name = "channels.sms.twilio.numbers",
+        {.name = "channels.sms.twilio.numbers",
      .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::numbers>,
      .valid = is_e164_list,
-     .expect = "comma-separated E.164 numbers such as +15035550100",
+     .expect = "comma-separated E.164 numbers (+15035550100) or short codes (311311)",
      .doc = "The city's numbers on this account; replies go out from the number the resident "
             "wrote to."},
     {.name = "channels.sms.twilio.account_sid",
@@ -330,10 +333,10 @@ constexpr Option kOptions[] = {
     {.name = "channels.sms.kannel.enabled",
      .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::enabled>,
      .doc = "Use a Kannel smsbox (sendsms out, get-url in, dlr-url reports)."},
-    {.name = "channels.sms.kannel.numbers",
+        {.name = "channels.sms.kannel.numbers",
      .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::numbers>,
      .valid = is_e164_list,
-     .expect = "comma-separated E.164 numbers such as +15035550100",
+     .expect = "comma-separated E.164 numbers (+15035550100) or short codes (311311)",
      .doc = "The city's numbers routed through Kannel."},
     {.name = "channels.sms.kannel.sendsms_url",
      .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::sendsms_url>,

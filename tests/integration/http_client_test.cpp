@@ -222,7 +222,7 @@ TEST_CASE("HttpClient: the real daemon's answers are responses, errors included"
   const std::string by_name = "http://localhost:" + std::to_string(daemon.port()) + "/healthz";
   CHECK(io.run(client.request(get(by_name))).status == 200);
 
-  // Many at once, started from this thread and from coroutines on the I/O threads.
+  // Many at once: spawned from this thread, each started on one of the two I/O threads.
   std::vector<std::future<HttpClientResponse>> answers;
   for (int i = 0; i < 200; ++i) answers.push_back(io.spawn(client.request(get(base + "/healthz"))));
   int ok = 0;
@@ -259,6 +259,7 @@ TEST_CASE("HttpClient: a refused connection is a connect error", "[http_client]"
   std::optional<HttpClientError> error = failure_of(io, client, get(url));
   REQUIRE(error);
   CHECK(error->kind() == HttpClientError::Kind::connect);
+  CHECK(frontdoor::net::to_string(error->kind()) == "connect");
   const std::string what = error->what();
   CHECK(what.find("GET http://127.0.0.1:") == 0);
   CHECK(what.find("/cgi-bin/sendsms") != std::string::npos);
