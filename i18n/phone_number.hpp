@@ -1,5 +1,6 @@
-// Residents' phone numbers in E.164 form (`+16502530000`), the form `ident:{channel}:{address}`
-// keys use. Parsing and validation are libphonenumber's (PhoneNumberUtil).
+// Residents' phone numbers in E.164 form (`+16502530000`), the form their identities use
+// (`ident:phone:+16502530000`). Parsing and validation are libphonenumber's
+// (PhoneNumberUtil).
 #pragma once
 
 #include <optional>

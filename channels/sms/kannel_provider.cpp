@@ -1,8 +1,10 @@
 // The Kannel dialect of the SMS channel (smsbox's HTTP interfaces).
 //
-//   GET /webhooks/kannel/mo?secret=…&from=%p&to=%P&text=%a&coding=%c&charset=%C&id=%I
-//       an sms-service get-url: one inbound text; answered 200 (empty body, so smsbox sends
-//       nothing back) once stored
+//   GET /webhooks/kannel/mo?secret=…&from=%p&to=%P&text=%b&coding=%c&charset=%C&id=%I
+//       an sms-service get-url: one inbound text (%b: the raw bytes, decoded here by charset;
+//       UCS-2 arrives as UTF-16BE); answered 200 with an empty body once stored. The
+//       sms-service needs max-messages = 0 (or omit-empty) so smsbox texts nothing back, and
+//       http-request-retry so a 503 (store unavailable) is retried rather than lost.
 //   GET /webhooks/kannel/dlr?secret=…&conversation=…&message=…&type=%d
 //       the dlr-url of each send: Kannel's delivery report for one of our messages
 //   GET {sendsms_url}?username&password&from&to&text&charset=UTF-8&coding=0|2&dlr-mask=31&dlr-url

@@ -121,7 +121,9 @@ class SmsChannel : public Channel, public SmsInbox {
     OutboundSms sms{out.conversation_id, out.message_id, from_number(out), to,
                     i18n::plan_sms(out.text, {config_.replace_lookalikes})};
     SendResult result = co_await attempt(*provider, sms);
-    if (result.outcome == SendOutcome::retry_later && config_.send_attempts > 1) {
+    if (result.outcome == SendOutcome::retry_later) {
+      if (config_.send_attempts <= 1)
+        co_return SendResult{SendOutcome::rejected, {}, result.reason};
       asio::co_spawn(executor_, retry(provider, std::move(sms), result.reason), asio::detached);
     }
     co_return result;
@@ -137,6 +139,12 @@ class SmsChannel : public Channel, public SmsInbox {
     std::string address = std::string(kPhone) + from->e164;
     sms.to = city_number(sms.to);
     auto keyword = keywords_.match(sms.text);
+    // A retried webhook of a keyword already answered changes nothing (and is not a message).
+    std::string keyword_id = sms.provider + ":" + sms.provider_id;
+    if (keyword.keyword != Keyword::none &&
+        co_await store_.find_provider_id("sms-keyword", keyword_id)) {
+      co_return;
+    }
     // START words include YES and SÍ, which are also plain answers to an agent: they act as a
     // keyword only for someone who has opted out.
     if (keyword.keyword == Keyword::start && !co_await store_.opted_out(address)) {
@@ -154,7 +162,9 @@ class SmsChannel : public Channel, public SmsInbox {
     in.queue = config_.queue;
     in.attachments = sms.media_urls;
     in.attributes = {{"sms_to", sms.to}, {"sms_provider", sms.provider}};
-    if (in.text.empty() && !in.attachments.empty()) in.text = "(picture message)";
+    if (in.text.find_first_not_of(" \t\r\n") == std::string::npos && !in.attachments.empty()) {
+      in.text = "(picture message)";
+    }
     co_await ingest_.accept(std::move(in));
   }
 
@@ -171,7 +181,11 @@ class SmsChannel : public Channel, public SmsInbox {
       }
       std::tie(conversation, message) = *found;
     }
-    co_await store_.set_delivery(conversation, message, delivery_status(state), detail);
+    try {
+      co_await store_.set_delivery(conversation, message, delivery_status(state), detail);
+    } catch (const store::StoreError&) {
+      metrics::rejected("sms", "unknown_delivery_report").inc();
+    }
   }
 
  private:
@@ -221,16 +235,32 @@ class SmsChannel : public Channel, public SmsInbox {
     }
     if (result.outcome == SendOutcome::accepted && !result.provider_id.empty() &&
         !sms.message_id.empty()) {
-      co_await store_.remember_provider_id("sms",
-                                           std::string(provider.name()) + ":" + result.provider_id,
-                                           sms.conversation_id, sms.message_id);
+      try {
+        co_await store_.remember_provider_id(
+            "sms", std::string(provider.name()) + ":" + result.provider_id, sms.conversation_id,
+            sms.message_id);
+      } catch (const std::exception& e) {
+        // The text is out; only its later status callbacks will not find it.
+        log::warn("sms_provider_id_not_recorded",
+                  {{"message", sms.message_id}, {"error", e.what()}});
+      }
     }
     co_return result;
   }
 
-  // Retries a reply on passing failures with exponential backoff and full jitter; records the
-  // final outcome as the message's delivery status.
+  // Retries a reply on passing failures with exponential backoff (each wait drawn between half
+  // and all of the current delay); records the final outcome as the message's delivery status.
+  // Runs detached: a failure to record is logged (the message then shows "retrying").
   asio::awaitable<void> retry(SmsProvider* provider, OutboundSms sms, std::string reason) {
+    try {
+      co_await retry_until_final(provider, std::move(sms), std::move(reason));
+    } catch (const std::exception& e) {
+      log::error("sms_retry_failed", {{"error", e.what()}});
+    }
+  }
+
+  asio::awaitable<void> retry_until_final(SmsProvider* provider, OutboundSms sms,
+                                          std::string reason) {
     std::mt19937 random(std::random_device{}());
     auto delay = std::chrono::milliseconds(config_.retry_base_ms);
     for (int attempt_number = 2; attempt_number <= config_.send_attempts; ++attempt_number) {
@@ -259,9 +289,7 @@ class SmsChannel : public Channel, public SmsInbox {
 
   asio::awaitable<void> answer_keyword(const InboundSms& sms, const i18n::PhoneNumber& from,
                                        const std::string& address, const KeywordMatch& keyword) {
-    // A retried webhook must not confirm twice.
     std::string key = sms.provider + ":" + sms.provider_id;
-    if (co_await store_.find_provider_id("sms-keyword", key)) co_return;
     const char* template_name = "sms.help";
     if (keyword.keyword == Keyword::stop || keyword.keyword == Keyword::start) {
       bool out = keyword.keyword == Keyword::stop;
@@ -288,7 +316,12 @@ class SmsChannel : public Channel, public SmsInbox {
   }
 
   asio::awaitable<void> confirm(SmsProvider* provider, OutboundSms sms) {
-    SendResult result = co_await attempt(*provider, sms);
+    SendResult result;
+    try {
+      result = co_await attempt(*provider, sms);
+    } catch (const std::exception& e) {
+      result = {SendOutcome::retry_later, {}, e.what()};
+    }
     metrics::outbound("sms", std::string(outcome_name(result.outcome))).inc();
     if (result.outcome != SendOutcome::accepted) {
       log::warn("sms_confirmation_failed", {{"reason", result.reason}});

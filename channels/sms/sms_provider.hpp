@@ -3,7 +3,7 @@
 // Contract
 //  1. A provider owns its webhooks: it registers them on the router, checks each request's
 //     authenticity (Twilio's signature, Kannel's shared secret) and refuses forged ones with 403
-//     before reading anything else, counting them in frontdoor_rejected_total{edge="sms"}.
+//     before acting on anything in them, counting them in frontdoor_rejected_total{edge="sms"}.
 //  2. It turns an inbound text into an InboundSms and hands it to SmsInbox::receive(), then
 //     answers the provider: success only after receive() returned; 503 (so the provider retries)
 //     when the store was unavailable.

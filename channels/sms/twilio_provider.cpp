@@ -65,10 +65,13 @@ class TwilioProvider : public SmsProvider {
     request.basic_auth_password = config_.auth_token;
     request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                        {"Accept", "application/json"}};
-    request.body = net::form_encode({{"To", sms.to},
-                                     {"From", sms.from},
-                                     {"Body", sms.plan.text},
-                                     {"StatusCallback", public_url_ + "/webhooks/twilio/status"}});
+    std::vector<std::pair<std::string, std::string>> form{
+        {"To", sms.to}, {"From", sms.from}, {"Body", sms.plan.text}};
+    // Only replies have a delivery status to update; consent confirmations do not.
+    if (!sms.message_id.empty()) {
+      form.emplace_back("StatusCallback", public_url_ + "/webhooks/twilio/status");
+    }
+    request.body = net::form_encode(form);
     net::HttpClientResponse response;
     try {
       response = co_await http_.request(std::move(request));

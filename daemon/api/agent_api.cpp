@@ -372,6 +372,9 @@ void AgentApi::register_routes(http::Router& router) {
                auto body = http::json_object_body(req);
                auto text = ingest_.checked_text("api", "text", http::required_string(body, "text"),
                                                 kMaxReplyChars);
+               if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+                 throw ApiError(ErrorCode::missing_field, "text is empty");
+               }
                auto conv = co_await visible(agent, p.at("id"));
                Outbound out = Deliver::outbound(conv, text, agent.display_name);
                json::object result{
@@ -380,7 +383,9 @@ void AgentApi::register_routes(http::Router& router) {
                if (auto details = deliver_.draft(conv["reply_channel"], out); !details.empty()) {
                  result["delivery"] = std::move(details);
                }
-               auto reason = co_await deliver_.refusal(conv["reply_channel"], out);
+               auto reason = conv["status"] == "closed"
+                                 ? std::string("the conversation is closed")
+                                 : co_await deliver_.refusal(conv["reply_channel"], out);
                result["sendable"] = reason.empty();
                if (!reason.empty()) result["refusal"] = reason;
                co_return json_response(200, result);

@@ -68,9 +68,12 @@ bool is_redis_url(std::string_view v) {
          (v.starts_with("unix:///") && v.size() > 8);
 }
 
+// Empty, or an http(s) base URL without a trailing slash (paths are appended to it; a doubled
+// slash would, for one, break every Twilio signature).
 bool is_public_url(std::string_view v) {
-  return v.empty() || (v.starts_with("http://") && v.size() > 7) ||
-         (v.starts_with("https://") && v.size() > 8);
+  return v.empty() || (((v.starts_with("http://") && v.size() > 7) ||
+                        (v.starts_with("https://") && v.size() > 8)) &&
+                       !v.ends_with("/"));
 }
 
 // Two ASCII letters (a CLDR region such as US, MX, VN).
@@ -88,11 +91,10 @@ bool is_e164_list(std::string_view v) {
     std::string_view number = v.substr(start, end - start);
     while (!number.empty() && number.front() == ' ') number.remove_prefix(1);
     while (!number.empty() && number.back() == ' ') number.remove_suffix(1);
-        const bool e164 = number.size() >= 9 && number.size() <= 16 && number[0] == '+';
+    const bool e164 = number.size() >= 9 && number.size() <= 16 && number[0] == '+';
     const bool short_code = number.size() >= 3 && number.size() <= 8 && number[0] != '+';
-    if (!(e164 || short_code) ||
-        !std::all_of(number.begin() + (e164 ? 1 : 0), number.end(),
-                     [](unsigned char c) { return std::isdigit(c); })) {
+    if (!(e164 || short_code) || !std::all_of(number.begin() + (e164 ? 1 : 0), number.end(),
+                                              [](unsigned char c) { return std::isdigit(c); })) {
       return false;
     }
     start = end + 1;
@@ -302,7 +304,8 @@ constexpr Option kOptions[] = {
      .field = member<&Config::sms, &Config::Sms::send_attempts>,
      .min = 1,
      .max = 20,
-     .doc = "Tries of one reply on passing failures (5xx, timeouts) before it is marked failed."},
+     .doc = "Tries of one reply when the provider certainly did not take it (5xx, 429, refused "
+            "connection) before it is marked failed."},
     {.name = "channels.sms.retry_base_ms",
      .field = member<&Config::sms, &Config::Sms::retry_base_ms>,
      .min = 10,
@@ -311,7 +314,7 @@ constexpr Option kOptions[] = {
     {.name = "channels.sms.twilio.enabled",
      .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::enabled>,
      .doc = "Use a Twilio-compatible provider."},
-        {.name = "channels.sms.twilio.numbers",
+    {.name = "channels.sms.twilio.numbers",
      .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::numbers>,
      .valid = is_e164_list,
      .expect = "comma-separated E.164 numbers (+15035550100) or short codes (311311)",
@@ -333,7 +336,7 @@ constexpr Option kOptions[] = {
     {.name = "channels.sms.kannel.enabled",
      .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::enabled>,
      .doc = "Use a Kannel smsbox (sendsms out, get-url in, dlr-url reports)."},
-        {.name = "channels.sms.kannel.numbers",
+    {.name = "channels.sms.kannel.numbers",
      .field = member<&Config::sms, &Config::Sms::kannel, &Config::Sms::Kannel::numbers>,
      .valid = is_e164_list,
      .expect = "comma-separated E.164 numbers (+15035550100) or short codes (311311)",
@@ -709,6 +712,7 @@ class Loader {
     std::string message;
     for (const auto& [position, text] : file_problems_) message += text + "\n";
     for (const std::string& text : env_problems_) message += text + "\n";
+    for (const std::string& text : missing_for_enabled_providers()) message += text + "\n";
     if (!message.empty()) {
       message.pop_back();
       throw ConfigError(message);
@@ -717,6 +721,30 @@ class Loader {
   }
 
  private:
+  // An SMS provider that is enabled needs its credentials and numbers: without them every
+  // webhook would be refused and every reply would fail, so the daemon does not start.
+  std::vector<std::string> missing_for_enabled_providers() const {
+    std::vector<std::string> problems;
+    auto need = [&](bool enabled, const char* provider, const char* key, const std::string& v) {
+      if (enabled && cfg_.sms.enabled && v.empty()) {
+        problems.push_back(std::string("channels.sms.") + provider + "." + key +
+                           " is required when channels.sms." + provider + ".enabled is true");
+      }
+    };
+    need(cfg_.sms.twilio.enabled, "twilio", "numbers", cfg_.sms.twilio.numbers);
+    need(cfg_.sms.twilio.enabled, "twilio", "account_sid", cfg_.sms.twilio.account_sid);
+    need(cfg_.sms.twilio.enabled, "twilio", "auth_token", cfg_.sms.twilio.auth_token);
+    need(cfg_.sms.kannel.enabled, "kannel", "numbers", cfg_.sms.kannel.numbers);
+    need(cfg_.sms.kannel.enabled, "kannel", "sendsms_url", cfg_.sms.kannel.sendsms_url);
+    need(cfg_.sms.kannel.enabled, "kannel", "secret", cfg_.sms.kannel.secret);
+    if (cfg_.sms.enabled && !cfg_.sms.twilio.enabled && !cfg_.sms.kannel.enabled) {
+      problems.emplace_back(
+          "channels.sms.enabled is true but no provider is: enable channels.sms.twilio or "
+          "channels.sms.kannel");
+    }
+    return problems;
+  }
+
   std::string read_whole_file() const {
     const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path_.c_str(), "rb"),
                                                                &std::fclose);

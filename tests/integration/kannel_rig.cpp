@@ -430,7 +430,7 @@ void KannelRig::write_config(const std::string& mo_url, const Options& options) 
     << "smsbox-interface = 127.0.0.1\n"
     << "box-allow-ip = \"127.0.0.1\"\n"
     << "log-file = \"" << dir_ << "/bearerbox.log\"\n"
-    << "log-level = 0\n"
+    << "log-level = " << options.log_level << "\n"
     << "access-log = \"" << dir_ << "/bearerbox-access.log\"\n"
     << "dlr-storage = internal\n"
     << "\n"
@@ -447,7 +447,7 @@ void KannelRig::write_config(const std::string& mo_url, const Options& options) 
     << "sendsms-port = " << sendsms_port_ << "\n"
     << "sendsms-interface = 127.0.0.1\n"
     << "log-file = \"" << dir_ << "/smsbox.log\"\n"
-    << "log-level = 0\n"
+    << "log-level = " << options.log_level << "\n"
     << "access-log = \"" << dir_ << "/smsbox-access.log\"\n"
     << "mo-recode = " << (options.mo_recode ? "true" : "false") << "\n"
     << "\n"
@@ -549,6 +549,7 @@ void KannelRig::start_fakesmsc() {
 void KannelRig::stop_fakesmsc() {
   if (fakesmsc_stdin_ >= 0) ::close(fakesmsc_stdin_);
   fakesmsc_stdin_ = -1;
+  burst_count_ = 0;
   terminate_all({&fakesmsc_});
 }
 
@@ -567,7 +568,8 @@ void KannelRig::phone_offline() {
 }
 
 void KannelRig::phone_online() {
-  if (fakesmsc_ > 0) return;
+  if (fakesmsc_ > 0 && burst_count_ == 0) return;
+  if (fakesmsc_ > 0) phone_offline();  // a burst's fakesmsc
   start_fakesmsc();
   auto deadline = Clock::now() + 10s;
   const std::string online = "FAKE:" + std::to_string(fake_port_) + " (online";
@@ -582,6 +584,42 @@ void KannelRig::phone_online() {
       throw std::runtime_error("KannelRig: fakesmsc did not reconnect\n" + logs());
     std::this_thread::sleep_for(20ms);
   }
+}
+
+void KannelRig::phones_burst(const std::vector<std::string>& lines, long count) {
+  if (bearerbox_ <= 0) throw std::logic_error("phones_burst: Kannel is not started");
+  if (lines.empty() || count <= 0) throw std::invalid_argument("phones_burst: nothing to send");
+  phone_offline();
+  // -v 1: only the last "sent message N" is logged (each DEBUG line would slow fakesmsc down).
+  std::vector<std::string> argv{kFakesmsc, "-H", "127.0.0.1", "-r", std::to_string(fake_port_)};
+  argv.insert(argv.end(), {"-i", "0", "-m", std::to_string(count), "-v", "1"});
+  argv.insert(argv.end(), lines.begin(), lines.end());
+  const std::string online = "FAKE:" + std::to_string(fake_port_) + " (online";
+  auto deadline = Clock::now() + 10s;
+  for (;;) {
+    ++fakesmsc_runs_;
+    burst_count_ = count;
+    fakesmsc_ = spawn(argv, dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log", -1);
+    for (;;) {
+      if (burst_sent() || status().find(online) != std::string::npos) return;
+      if (exited(fakesmsc_)) break;  // refused: bearerbox is not listening again yet
+      if (Clock::now() > deadline)
+        throw std::runtime_error("KannelRig: the burst's fakesmsc did not connect\n" + logs());
+      std::this_thread::sleep_for(5ms);
+    }
+    fakesmsc_ = -1;
+    burst_count_ = 0;
+    if (Clock::now() > deadline)
+      throw std::runtime_error("KannelRig: the burst's fakesmsc did not connect\n" + logs());
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+bool KannelRig::burst_sent() const {
+  if (burst_count_ <= 0) return false;
+  auto text = slurp(dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log");
+  return text.find("fakesmsc: sent message " + std::to_string(burst_count_) + "\n") !=
+         std::string::npos;
 }
 
 bool KannelRig::send_to_fakesmsc(std::string_view bytes) {
@@ -614,7 +652,8 @@ void KannelRig::phone_sends(const std::string& from, const std::string& to,
   };
   if (bad_number(from) || bad_number(to))
     throw std::invalid_argument("phone_sends: numbers must be non-empty without spaces");
-  if (fakesmsc_ <= 0) throw std::logic_error("phone_sends: the phone is offline");
+  if (fakesmsc_ <= 0 || burst_count_ > 0)
+    throw std::logic_error("phone_sends: the phone is offline (after a burst: phone_online())");
   if (utf8_text.empty()) throw std::invalid_argument("phone_sends: empty text");
   bool line_break = utf8_text.find_first_of("\r\n") != std::string::npos;
   if (coding < 0) coding = (!line_break && kannel::is_gsm7(utf8_text)) ? 0 : 2;

@@ -38,6 +38,7 @@ struct ReceivedSms {
 struct KannelOptions {
   bool mo_recode = false;  // smsbox mo-recode: UCS-2 MO arrives as coding=0 charset=UTF-8
   int max_messages = 10;   // sendsms-user max-messages (parts per MT; concatenation on)
+  int log_level = 0;       // bearerbox's and smsbox's log-file level (0 debug … 4 panic)
 };
 
 class KannelRig {
@@ -86,6 +87,15 @@ class KannelRig {
   void phone_offline();
   void phone_online();
 
+  // For benchmarks: many phones text in as fast as bearerbox takes them. The interactive phone
+  // goes offline and a fakesmsc with `lines` on its command line sends `count` MOs, each line
+  // picked at random, with no pacing (-i 0 -m count). Lines are in fakesmsc's format:
+  // "FROM TO text WORDS…" (GSM 7-bit, no line breaks) or "FROM TO ucs2 URL-ENCODED-UTF-16BE".
+  // Returns once that fakesmsc is connected; burst_sent() tells when it has written all `count`
+  // to bearerbox. phone_sends() needs phone_online() after a burst.
+  void phones_burst(const std::vector<std::string>& lines, long count);
+  bool burst_sent() const;
+
   std::string dir() const { return dir_; }
   std::string logs() const;  // tails of every log, for failure messages
 
@@ -102,6 +112,7 @@ class KannelRig {
   pid_t bearerbox_ = -1, smsbox_ = -1, fakesmsc_ = -1;
   int fakesmsc_stdin_ = -1;
   int fakesmsc_runs_ = 0;     // each run logs to its own file
+  long burst_count_ = 0;      // > 0 while the running fakesmsc is a phones_burst()
   std::size_t consumed_ = 0;  // messages already handed out by phone_received
 };
 

@@ -270,3 +270,35 @@ TEST_CASE("Kannel rig: sendsms reaches the phone with its coding and delivery re
   CHECK(res.status == 403);
   CHECK(rig.phone_received(300ms).empty());
 }
+
+TEST_CASE("Kannel rig: a burst of phones texts in, then the interactive phone again", "[kannel]") {
+  Listener daemon;
+  KannelRig rig(daemon.base() + "/webhooks/kannel/mo?secret=s3cret");
+  const std::string vi = "Cống bị tắc";
+  rig.phones_burst(
+      {kPhone + " " + kShortCode + " text Street light out",
+       "+84907654321 " + kShortCode + " ucs2 " + kannel::url_encode(kannel::utf8_to_utf16be(vi))},
+      20);
+  std::set<std::string> ids;
+  for (int i = 0; i < 20; ++i) {
+    auto mo = daemon.next("/webhooks/kannel/mo", 5s);
+    REQUIRE(mo);
+    auto q = kannel::query_params(*mo);
+    ids.insert(q["id"]);
+    if (q["from"] == kPhone) {
+      CHECK(q["text"] == "Street light out");
+    } else {
+      CHECK(q["from"] == "+84907654321");
+      CHECK(kannel::utf16be_to_utf8(q["text"]) == vi);
+    }
+  }
+  CHECK(ids.size() == 20);  // each MO is its own message
+  CHECK(rig.burst_sent());
+  CHECK_FALSE(daemon.next("/webhooks/kannel/mo", 300ms));  // exactly 20
+
+  rig.phone_online();
+  rig.phone_sends(kPhone, kShortCode, "after the burst");
+  auto mo = daemon.next("/webhooks/kannel/mo", 5s);
+  REQUIRE(mo);
+  CHECK(kannel::query_params(*mo)["text"] == "after the burst");
+}

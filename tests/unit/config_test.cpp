@@ -455,3 +455,18 @@ TEST_CASE("the reference lists every option and matches the documentation", "[co
   CHECK_THAT(reference, Contains("| `code` | yes |"));
   CHECK_THAT(read_file(FRONTDOOR_SOURCE_DIR "/docs/configuration.md"), Contains(reference));
 }
+
+TEST_CASE("an enabled SMS provider needs its credentials and numbers") {
+  CHECK(error_of_text("[channels.sms]\nenabled = true\n") ==
+        "channels.sms.enabled is true but no provider is: enable channels.sms.twilio or "
+        "channels.sms.kannel");
+  auto twilio = error_of_text(
+      "[channels.sms]\nenabled = true\n[channels.sms.twilio]\nenabled = true\n"
+      "numbers = \"+15035550100, 311311\"\naccount_sid = \"AC1\"\n");
+  CHECK(twilio ==
+        "channels.sms.twilio.auth_token is required when channels.sms.twilio.enabled is true");
+  CHECK(error_of_text("[channels.sms]\npublic_url = \"https://311.example.gov/\"\n")
+            .find("channels.sms.public_url") != std::string::npos);
+  CHECK(error_of_text("[channels.sms.kannel]\nnumbers = \"+1503\"\n").find("E.164") !=
+        std::string::npos);
+}
