@@ -73,8 +73,12 @@ class SmsChannel : public Channel, public SmsInbox {
         store_(services.store),
         executor_(services.executor),
         templates_(templates::Catalog::load(templates::default_directory())) {
-    std::string public_url =
-        config_.public_url.empty() ? "http://" + services.config.server.listen : config_.public_url;
+    // Where providers reach the webhooks: the SMS setting, else the server's public URL, else
+    // the listening address.
+    std::string public_url = !config_.public_url.empty() ? config_.public_url
+                             : !services.config.server.public_url.empty()
+                                 ? services.config.server.public_url
+                                 : "http://" + services.config.server.listen;
     if (config_.twilio.enabled) {
       providers_.push_back(make_twilio_provider(config_.twilio, public_url, services, *this));
     }

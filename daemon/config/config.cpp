@@ -290,7 +290,7 @@ constexpr Option kOptions[] = {
      .valid = is_public_url,
      .expect = "empty, or an http(s) URL without a trailing slash",
      .doc = "Base URL providers use to reach the webhooks (Twilio signs requests against it); "
-            "empty means http://<server.listen>."},
+            "empty means server.public_url, else http://<server.listen>."},
     {.name = "channels.sms.keyword_languages",
      .field = member<&Config::sms, &Config::Sms::keyword_languages>,
      .valid = is_language_list,
