@@ -163,6 +163,10 @@ constexpr Option kOptions[] = {
     {.name = "server.web_root",
      .field = member<&Config::server, &Config::Server::web_root>,
      .doc = "Folder of the static web pages; empty means the web/ folder of the source tree."},
+    {.name = "server.templates_dir",
+     .field = member<&Config::server, &Config::Server::templates_dir>,
+     .doc = "Folder of the message templates (<locale>.toml); empty means the templates/ folder "
+            "of the source tree."},
     {.name = "server.public_url",
      .field = member<&Config::server, &Config::Server::public_url>,
      .valid = is_public_url,

@@ -41,8 +41,9 @@ struct Config {
     int threads = 0;                        // 0 = one per core
     std::size_t max_body_bytes = 1 << 20;
     int shutdown_grace_s = 10;
-    std::string web_root;    // static pages; empty = <source>/web
-    std::string public_url;  // how residents reach us; empty = http://listen
+    std::string web_root;       // static pages; empty = <source>/web
+    std::string templates_dir;  // message templates; empty = <source>/templates
+    std::string public_url;     // how residents reach us; empty = http://listen
   } server;
 
   struct Redis {
