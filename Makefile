@@ -62,6 +62,7 @@ test: build
 
 bench: build
 	$(BUILD)/bench/ingest_bench
+	$(BUILD)/bench/sms_bench
 
 clean:
 	rm -rf $(BUILD)

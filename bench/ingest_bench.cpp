@@ -172,7 +172,8 @@ Result baseline(RedisServer& redis, int clients, std::size_t requests) {
       "redis-benchmark -p " + port + " -c " + std::to_string(clients) + " -n " +
       std::to_string(requests) + " --csv EVALSHA " + script.sha() +
       " 0 webform email:r1@example.org Resident 'Pothole on Main' Pothole '' '' 1 '' '' streets 0 "
-      "'{\"service_code\":\"pothole\",\"lat\":\"45.52\",\"long\":\"-122.67\"}' 604800 100000";
+      "'{\"service_code\":\"pothole\",\"lat\":\"45.52\",\"long\":\"-122.67\"}' 604800 100000 "
+      "'[]'";
   FILE* pipe = popen(command.c_str(), "r");
   std::string out;
   char buf[1024];

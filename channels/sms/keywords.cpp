@@ -1,5 +1,7 @@
 #include "channels/sms/keywords.hpp"
 
+#include <cctype>
+
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -93,6 +95,7 @@ void KeywordMatcher::add(Keyword keyword, std::string language, std::string word
   if (folded.empty()) {
     throw std::invalid_argument("SMS keyword \"" + word + "\" has no letters to match");
   }
+  longest_ = std::max(longest_, folded.size());
   const auto [it, inserted] =
       words_.try_emplace(std::move(folded), KeywordMatch{keyword, std::move(language)});
   if (!inserted && it->second.keyword != keyword) {
@@ -102,6 +105,12 @@ void KeywordMatcher::add(Keyword keyword, std::string language, std::string word
 }
 
 KeywordMatch KeywordMatcher::match(std::string_view utf8_text) const {
+  // Most texts are reports, far longer than any keyword: count what could be letters (ASCII
+  // letters and digits, and every byte of non-ASCII characters) and skip the ICU work when
+  // there are more than even a full-width, accented spelling of the longest word would take.
+  std::size_t content = 0;
+  for (unsigned char c : utf8_text) content += c >= 0x80 || std::isalnum(c);
+  if (content > 6 * longest_ + 8) return {};
   const auto it = words_.find(fold_for_matching(utf8_text));
   return it == words_.end() ? KeywordMatch{} : it->second;
 }

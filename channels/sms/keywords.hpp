@@ -63,6 +63,7 @@ class KeywordMatcher {
 
  private:
   std::unordered_map<std::string, KeywordMatch> words_;  // folded word -> keyword
+  std::size_t longest_ = 0;                              // bytes of the longest folded word
 };
 
 // Adds the default Spanish ("es") keywords, the words US carriers and SMS platforms commonly

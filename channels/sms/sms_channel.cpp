@@ -4,7 +4,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <mutex>
 #include <random>
+#include <unordered_map>
 
 #include "channels/sms/keywords.hpp"
 #include "channels/sms/sms_provider.hpp"
@@ -137,7 +139,7 @@ class SmsChannel : public Channel, public SmsInbox {
 
   asio::awaitable<void> receive(InboundSms sms) override {
     std::string reason;
-    auto from = i18n::to_e164(sms.from, config_.default_region, &reason);
+    auto from = e164(sms.from, &reason);
     if (!from) {
       metrics::rejected("sms", "invalid_number").inc();
       throw ApiError(ErrorCode::invalid_field, "From is not a valid phone number: " + reason);
@@ -198,15 +200,33 @@ class SmsChannel : public Channel, public SmsInbox {
   // "phone:+1503…" → "+1503…" when it is a valid number; else empty.
   std::string resident_number(const std::string& address) const {
     if (!address.starts_with(kPhone)) return {};
-    auto number = i18n::to_e164(address.substr(kPhone.size()), config_.default_region);
+    auto number = e164(address.substr(kPhone.size()));
     return number ? number->e164 : std::string();
+  }
+
+  // to_e164 with the default region, remembered: parsing a number (libphonenumber, with ICU
+  // regular expressions) is the costliest step of an inbound text, and residents text again
+  // and again from the same numbers.
+  std::optional<i18n::PhoneNumber> e164(const std::string& raw,
+                                        std::string* reason = nullptr) const {
+    {
+      std::lock_guard lock(numbers_mutex_);
+      if (auto it = numbers_.find(raw); it != numbers_.end() && (it->second || !reason)) {
+        return it->second;
+      }
+    }
+    auto number = i18n::to_e164(raw, config_.default_region, reason);
+    std::lock_guard lock(numbers_mutex_);
+    if (numbers_.size() >= 100000) numbers_.clear();
+    numbers_.emplace(raw, number);
+    return number;
   }
 
   // A city number as a provider reports it ("15035550100", "+1 503…", a short code "311311"),
   // in the form the configuration uses.
   std::string city_number(const std::string& reported) const {
     if (provider_for(reported)) return reported;
-    auto number = i18n::to_e164(reported, config_.default_region);
+    auto number = e164(reported);
     if (number && provider_for(number->e164)) return number->e164;
     if (auto plus = "+" + reported; provider_for(plus)) return plus;
     return reported;
@@ -341,6 +361,8 @@ class SmsChannel : public Channel, public SmsInbox {
   templates::Catalog templates_;
   KeywordMatcher keywords_;
   std::vector<std::unique_ptr<SmsProvider>> providers_;
+  mutable std::mutex numbers_mutex_;
+  mutable std::unordered_map<std::string, std::optional<i18n::PhoneNumber>> numbers_;
 };
 
 }  // namespace

@@ -58,8 +58,8 @@ class SmsInbox {
 };
 
 // The outcome of a request the provider never answered. Only a request that certainly never
-// reached it (connection refused, name not resolved, TLS refused) is retried: after a timeout the provider
-// may have sent the text, and sending it again would reach the resident twice.
+// reached it (connection refused, name not resolved, TLS refused) is retried: after a timeout the
+// provider may have sent the text, and sending it again would reach the resident twice.
 SendResult unanswered(const net::HttpClientError& error);
 
 // Splits "a, b" lists from the configuration.
