@@ -30,6 +30,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 #include <functional>
 #include <map>
@@ -86,8 +87,9 @@ struct ChannelServices {
   store::ConversationStore& store;
   events::EventBus& events;
   http::Router& router;
-  net::HttpClient& http_client;  // for providers' APIs
+    net::HttpClient& http_client;  // for providers' APIs
   boost::asio::any_io_executor executor;
+  boost::asio::io_context& io_context;  // for listeners of their own (the SMTP receiver)
 };
 
 class Channel {

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "daemon/crypto/tokens.hpp"
+#include "daemon/offload.hpp"
 
 namespace frontdoor::store::lua {
 extern const std::string_view common, agent_create;
@@ -64,32 +65,6 @@ std::optional<Agent> to_agent(const RedisReply& hash) {
 }
 
 std::string agent_key(const std::string& username) { return "agent:{" + username + "}"; }
-
-// Runs f() on `pool` and resumes the awaiting coroutine on its own executor. Not a coroutine
-// itself, and callers pass a named function object: GCC 12 destroys lambda temporaries inside
-// co_await expressions twice.
-template <class F>
-asio::awaitable<decltype(std::declval<F>()())> offload(asio::thread_pool& pool, F f) {
-  using R = decltype(f());
-  return asio::async_initiate<decltype(asio::use_awaitable), void(std::exception_ptr, R)>(
-      [&pool, f = std::move(f)](auto handler) mutable {
-        asio::post(pool, [f = std::move(f), handler = std::move(handler)]() mutable {
-          std::exception_ptr error;
-          R result{};
-          try {
-            result = f();
-          } catch (...) {
-            error = std::current_exception();
-          }
-          auto executor = asio::get_associated_executor(handler);
-          asio::dispatch(executor, [handler = std::move(handler), error,
-                                    result = std::move(result)]() mutable {
-            std::move(handler)(error, std::move(result));
-          });
-        });
-      },
-      asio::use_awaitable);
-}
 
 }  // namespace
 

@@ -114,7 +114,21 @@ struct Config {
       std::string password;  // secret
       std::string secret;    // secret: shared in the get-url and dlr-url Kannel calls
     } kannel;
-  } sms;
+    } sms;
+
+  struct Email {
+    bool enabled = false;
+    std::string listen = "127.0.0.1:2525";  // the SMTP/LMTP receiver; HOST:PORT
+    std::string protocol = "smtp";          // smtp | lmtp
+    std::string hostname = "frontdoor";     // in the greeting and EHLO answer
+    std::string recipients = "311@localhost";  // accepted addresses and @domains, comma-separated
+    std::size_t max_message_bytes = 25 * 1024 * 1024;
+    std::size_t max_line_bytes = 4096;
+    std::size_t max_attachment_bytes = 20 * 1024 * 1024;
+    int max_recipients = 50;
+    int idle_timeout_s = 300;
+    std::string queue = "general";
+  } email;
 
   // The source of each value that was set ("file:line:col" or "env FRONTDOOR_X"), for messages.
   std::map<std::string, std::string> origins;

@@ -104,10 +104,11 @@ class ConversationStore {
 
   // The outbound message a provider's own id stands for (for its delivery callbacks), kept for
   // dedup_ttl_s.
-  boost::asio::awaitable<void> remember_provider_id(const std::string& channel,
+    boost::asio::awaitable<void> remember_provider_id(const std::string& channel,
                                                     const std::string& provider_id,
                                                     const std::string& conversation_id,
-                                                    const std::string& message_id);
+                                                    const std::string& message_id,
+                                                    int ttl_s = 0 /* 0: dedup_ttl_s */);
   // {conversation_id, message_id}, or nullopt when unknown (or expired).
   boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> find_provider_id(
       const std::string& channel, const std::string& provider_id);

@@ -17,6 +17,8 @@
 --      14 dedup_ttl_s        how long the idempotency key is remembered
 --      15 events_maxlen      approximate cap of the events stream
 --      16 attachments        JSON array of media URLs ("[]" = none), kept on the message
+--      17 message_fields     JSON object of further fields kept on the message ("{}" = none);
+--                            they cannot replace the fields above
 --
 -- Steps: drop a duplicate (same channel + idempotency key) → find or create the contact by
 -- address → find the open conversation (hint, else the contact's open one) or open a new one
@@ -28,6 +30,7 @@ local channel, address, name, text = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local subject, idem, hint, new_conv = ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
 local language, language_source, queue, priority = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local attributes, dedup_ttl, maxlen, attachments = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local message_fields = ARGV[17] or '{}'
 
 local dedup_key = 'dedup:' .. channel .. ':' .. idem
 if idem ~= '' then
@@ -107,10 +110,19 @@ for k, v in pairs(cjson.decode(attributes)) do
   redis.call('HSET', conv_key(conv_id), 'attr.' .. k, tostring(v))
 end
 
-local message = append_message(conv_id, {
+local fields = {
   'direction', 'in', 'author', 'resident', 'author_name', name, 'channel', channel,
-    'text', text, 'subject', subject, 'language', language, 'provider_id', idem,
-  'attachments', attachments, 'created_at', tostring(now)})
+  'text', text, 'subject', subject, 'language', language, 'provider_id', idem,
+  'attachments', attachments, 'created_at', tostring(now)}
+local reserved = {}
+for i = 1, #fields, 2 do reserved[fields[i]] = true end
+for k, v in pairs(cjson.decode(message_fields)) do
+  if not reserved[k] then
+    fields[#fields + 1] = k
+    fields[#fields + 1] = tostring(v)
+  end
+end
+local message = append_message(conv_id, fields)
 local key = conv_key(conv_id)
 redis.call('HSET', key, 'last_message_id', message.id, 'last_inbound_at', now)
 redis.call('HINCRBY', key, 'message_count', 1)

@@ -1,0 +1,214 @@
+// Email: residents write to the city's address; the city's mail server delivers to the
+// built-in SMTP/LMTP receiver (smtp_receiver.hpp).
+//
+// What happens to a delivered mail (policy here; parsing in mime_message, trimming in
+// reply_trimmer):
+//  1. It is parsed with GMime off the I/O threads. The raw message is kept under
+//     <data_dir>/mail/ by its SHA-256 and attachments under <data_dir>/attachments/ (at most
+//     channels.email.max_attachment_bytes each), referenced from the message.
+//  2. A bounce (DSN) becomes the delivery status of the outbound mail it names, not a message.
+//  3. Threading: the conversation is found by In-Reply-To, then References (newest first),
+//     against every Message-ID frontdoor has seen in a conversation; never by subject. Without
+//     a match the mail joins the resident's open conversation or opens a new one.
+//  4. The agent sees the new text (quotes and signatures trimmed); the full text and the raw
+//     message stay on the message. Auto-replies are recorded, marked, and never answered.
+//  5. The sending server hears 250 only once the message is durable; 451 while the store is
+//     unavailable.
+#include <boost/asio/thread_pool.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "channels/channel.hpp"
+#include "channels/email/mime_message.hpp"
+#include "channels/email/reply_trimmer.hpp"
+#include "channels/email/smtp_receiver.hpp"
+#include "daemon/crypto/tokens.hpp"
+#include "daemon/http/api_error.hpp"
+#include "daemon/ingest/ingest.hpp"
+#include "daemon/log/log.hpp"
+#include "daemon/metrics/metrics.hpp"
+#include "daemon/offload.hpp"
+#include "daemon/store/conversation_store.hpp"
+
+namespace frontdoor::email {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+constexpr int kThreadMemorySeconds = 400 * 24 * 3600;  // residents answer mails months later
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Writes `bytes` to <root>/<sha[0:2]>/<sha><suffix> once; returns the path relative to root.
+std::string keep(const fs::path& root, const std::string& bytes, const std::string& suffix) {
+  std::string sha = crypto::sha256_hex(bytes);
+  fs::path relative = fs::path(sha.substr(0, 2)) / (sha + suffix);
+  fs::path path = root / relative;
+  if (!fs::exists(path)) {
+    fs::create_directories(path.parent_path());
+    fs::path partial = path;
+    partial += ".partial";
+    {
+      std::ofstream out(partial, std::ios::binary);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!out) throw std::runtime_error("cannot write " + partial.string());
+    }
+    fs::rename(partial, path);
+  }
+  return relative.string();
+}
+
+struct Prepared {
+  ParsedMail mail;
+  std::string raw_ref;                       // mail/<..>.eml
+  std::vector<std::string> attachment_refs;  // attachments/<..>?name=…
+  std::string new_text;
+  bool trimmed = false;
+};
+
+class EmailChannel : public Channel, public MailSink {
+ public:
+  explicit EmailChannel(ChannelServices& services, asio::io_context& io)
+      : config_(services.config.email),
+        data_dir_(services.config.data_dir),
+        ingest_(services.ingest),
+        store_(services.store),
+        receiver_(io, services.config.email, *this),
+        work_(2) {
+    receiver_.start();
+    log::info("smtp_listening",
+              {{"port", std::to_string(receiver_.port())}, {"protocol", config_.protocol}});
+  }
+
+  ~EmailChannel() override { work_.join(); }
+
+  std::string_view name() const override { return "email"; }
+
+  asio::awaitable<std::string> refusal(const Outbound&) override {
+    co_return "replies by email are not available yet: outbound mail is not configured";
+  }
+
+  asio::awaitable<SendResult> send(const Outbound&) override {
+    co_return SendResult{SendOutcome::rejected, {}, "outbound mail is not configured"};
+  }
+
+  void stop() override { receiver_.stop(); }
+
+  asio::awaitable<DeliveryAnswer> deliver(Envelope envelope, std::string raw) override {
+    auto prepare = [this, raw = std::move(raw)] { return prepared(raw); };
+    Prepared p = co_await offload(work_, std::move(prepare));
+    try {
+      if (p.mail.is_bounce) co_return co_await bounce(p.mail);
+      co_return co_await ingest(envelope, p);
+    } catch (const redis::RedisUnavailable&) {
+      metrics::rejected("smtp", "unavailable").inc();
+      co_return DeliveryAnswer{DeliveryAnswer::Kind::try_later, "the message store is unavailable"};
+    } catch (const http::ApiError& e) {
+      co_return DeliveryAnswer{DeliveryAnswer::Kind::refused, e.what()};
+    }
+  }
+
+ private:
+  // Parsing and files: runs on the work pool.
+  Prepared prepared(const std::string& raw) const {
+    Prepared p;
+    p.mail = parse_mail(raw);
+    p.raw_ref = "mail/" + keep(fs::path(data_dir_) / "mail", raw, ".eml");
+    for (const auto& a : p.mail.attachments) {
+      if (a.data.size() > config_.max_attachment_bytes) {
+        p.mail.problems.push_back("attachment " + a.filename + " is over the size limit");
+        continue;
+      }
+      p.attachment_refs.push_back("attachments/" +
+                                  keep(fs::path(data_dir_) / "attachments", a.data, "") +
+                                  "?name=" + a.filename + "&type=" + a.content_type);
+    }
+    auto trimmed = trim_reply(p.mail.text);
+    p.new_text = trimmed.text;
+    p.trimmed = trimmed.trimmed;
+    return p;
+  }
+
+  asio::awaitable<DeliveryAnswer> bounce(const ParsedMail& mail) {
+    auto found = mail.bounced_message_id.empty()
+                     ? std::nullopt
+                     : co_await store_.find_provider_id("email", mail.bounced_message_id);
+    if (!found) {
+      metrics::rejected("smtp", "unknown_bounce").inc();
+      co_return DeliveryAnswer{DeliveryAnswer::Kind::accepted, "bounce noted"};
+    }
+    co_await store_.set_delivery(found->first, found->second,
+                                 mail.bounce_permanent ? "failed" : "retrying",
+                                 "bounced: " + mail.bounce_status);
+    co_return DeliveryAnswer{DeliveryAnswer::Kind::accepted, "bounce recorded"};
+  }
+
+  asio::awaitable<DeliveryAnswer> ingest(const Envelope& envelope, const Prepared& p) {
+    const ParsedMail& mail = p.mail;
+    std::string sender = lower(mail.from.address.empty() ? envelope.mail_from : mail.from.address);
+    Inbound in;
+    in.channel = "email";
+    in.address = sender.find('@') != std::string::npos
+                     ? "email:" + sender
+                     : "anon:" + crypto::sha256_hex(p.raw_ref).substr(0, 16);
+    in.display_name = mail.from.name;
+    in.subject = mail.subject;
+    in.text = p.new_text.find_first_not_of(" \t\r\n") != std::string::npos ? p.new_text
+              : !mail.subject.empty()                                      ? mail.subject
+                                                                           : "(no text)";
+    in.idempotency_key = mail.message_id.empty() ? "sha256:" + p.raw_ref : mail.message_id;
+    in.queue = config_.queue;
+    in.language = mail.content_language;
+    in.attachments = p.attachment_refs;
+    in.message_fields["raw"] = p.raw_ref;
+    if (p.trimmed) in.message_fields["full_text"] = mail.text;
+    if (!mail.message_id.empty()) in.message_fields["email_message_id"] = mail.message_id;
+    if (mail.auto_submitted) in.message_fields["auto_submitted"] = mail.auto_reason;
+    in.conversation_hint = co_await thread_of(mail);
+    in.attributes = {{"email_to", envelope.recipients.front()}};
+    if (!mail.subject.empty()) in.attributes["email_subject"] = mail.subject;
+    auto result = co_await ingest_.accept(std::move(in));
+    if (!mail.message_id.empty()) {
+      co_await store_.remember_provider_id("email", mail.message_id, result.conversation_id,
+                                           result.message_id, kThreadMemorySeconds);
+    }
+    if (mail.auto_submitted) {
+      metrics::registry()
+          .counter("frontdoor_email_auto_replies_total", "Auto-replies received and recorded.")
+          .inc();
+    }
+    co_return DeliveryAnswer{DeliveryAnswer::Kind::accepted,
+                             "queued as conversation " + result.conversation_id};
+  }
+
+  // The conversation a reply belongs to: In-Reply-To, then References from the newest.
+  asio::awaitable<std::string> thread_of(const ParsedMail& mail) {
+    std::vector<std::string> ids;
+    if (!mail.in_reply_to.empty()) ids.push_back(mail.in_reply_to);
+    ids.insert(ids.end(), mail.references.rbegin(), mail.references.rend());
+    for (const auto& id : ids) {
+      if (auto found = co_await store_.find_provider_id("email", id)) co_return found->first;
+    }
+    co_return std::string();
+  }
+
+  const Config::Email& config_;
+  std::string data_dir_;
+  Ingest& ingest_;
+  store::ConversationStore& store_;
+  SmtpReceiver receiver_;
+  asio::thread_pool work_;
+};
+
+}  // namespace
+}  // namespace frontdoor::email
+
+FRONTDOOR_REGISTER_CHANNEL(
+    "email", [](const frontdoor::Config& c) { return c.email.enabled; },
+    [](frontdoor::ChannelServices& s) -> std::unique_ptr<frontdoor::Channel> {
+      return std::make_unique<frontdoor::email::EmailChannel>(s, s.io_context);
+    })

@@ -1,0 +1,248 @@
+// Residents' mail reaches frontdoor through its SMTP/LMTP receiver, sent by a real SMTP client
+// (swaks): threading by Message-ID, never by subject; limits; charsets; "try later" while the
+// store is away.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "tests/integration/harness.hpp"
+
+using namespace frontdoor::testing;
+namespace json = boost::json;
+
+namespace {
+
+std::string str(const json::value& v) { return std::string(v.as_string()); }
+
+struct Swaks {
+  int status;
+  std::string output;
+};
+
+// Runs swaks against the receiver; `extra` is appended to the command line as is.
+Swaks swaks(unsigned short port, const std::string& extra) {
+  std::string command = "swaks --server 127.0.0.1 --port " + std::to_string(port) +
+                        " --timeout 20 --hide-informational " + extra + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, pipe)) out += buf;
+  int status = pclose(pipe);
+  return {WEXITSTATUS(status), out};
+}
+
+// Sends a raw message (headers and body, LF line ends are fine) with swaks --data.
+Swaks send_raw(unsigned short port, const std::string& from, const std::string& to,
+               const std::string& raw) {
+  auto path = fresh_dir("mail") + "/message.eml";
+  std::ofstream(path, std::ios::binary) << raw;
+  return swaks(port, "--from " + from + " --to " + to + " --data @" + path);
+}
+
+struct EmailSetup {
+  unsigned short smtp_port = free_port();
+  std::map<std::string, std::string> env(std::size_t max_bytes = 1 << 20,
+                                         const std::string& protocol = "smtp") const {
+    return {{"CHANNELS_EMAIL_ENABLED", "true"},
+            {"CHANNELS_EMAIL_LISTEN", "127.0.0.1:" + std::to_string(smtp_port)},
+            {"CHANNELS_EMAIL_PROTOCOL", protocol},
+            {"CHANNELS_EMAIL_RECIPIENTS", "311@city.test, @help.city.test"},
+            {"CHANNELS_EMAIL_MAX_MESSAGE_BYTES", std::to_string(max_bytes)}};
+  }
+};
+
+json::array conversations(const Daemon& daemon, const std::string& token) {
+  return daemon.get("/api/v1/conversations?channel=email", token)
+      .json()
+      .at("conversations")
+      .as_array();
+}
+
+json::array messages(const Daemon& daemon, const std::string& token, const std::string& id) {
+  return daemon.get("/api/v1/conversations/" + id, token).json().at("messages").as_array();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a mail opens a conversation, a reply joins it, the same subject from someone else does not") {
+  EmailSetup setup;
+  RedisServer redis;
+  Daemon daemon(redis.url(), setup.env());
+  auto token = daemon.login();
+
+  auto first = send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                        "From: Ana Lima <ana@example.org>\n"
+                        "To: 311@city.test\n"
+                        "Subject: Pothole on 5th Avenue\n"
+                        "Message-ID: <first-1@example.org>\n"
+                        "Date: Tue, 24 Nov 2026 10:00:00 -0800\n"
+                        "Content-Type: text/plain; charset=utf-8\n\n"
+                        "There is a deep pothole in front of number 120.\n");
+  REQUIRE(first.status == 0);
+  CHECK(first.output.find("250 2.0.0 queued as conversation") != std::string::npos);
+  auto list = conversations(daemon, token);
+  REQUIRE(list.size() == 1);
+  std::string ana = str(list[0].at("id"));
+  CHECK(str(list[0].at("subject")) == "Pothole on 5th Avenue");
+  CHECK(str(list[0].at("contact").at("display_name")) == "Ana Lima");
+
+  // Ana answers from her phone with the whole thread quoted: one conversation, new text only.
+  REQUIRE(daemon
+              .post("/api/v1/conversations/" + ana + "/status", R"({"status":"pending_resident"})",
+                    token)
+              .status == 200);
+  auto reply = send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                        "From: Ana Lima <ana@example.org>\n"
+                        "To: 311@city.test\n"
+                        "Subject: Re: Pothole on 5th Avenue\n"
+                        "Message-ID: <reply-2@example.org>\n"
+                        "In-Reply-To: <first-1@example.org>\n"
+                        "References: <first-1@example.org>\n"
+                        "Content-Type: text/plain; charset=utf-8\n\n"
+                        "It is getting bigger.\nPlease hurry.\n\n"
+                        "On Tue, Nov 24, 2026 at 10:00 AM Ana Lima <ana@example.org> wrote:\n"
+                        "> There is a deep pothole in front of number 120.\n");
+  REQUIRE(reply.status == 0);
+  CHECK(conversations(daemon, token).size() == 1);
+  auto thread = messages(daemon, token, ana);
+  REQUIRE(thread.size() >= 2);
+  CHECK(str(thread.back().at("text")) == "It is getting bigger.\nPlease hurry.");
+
+  // Bo writes with the same subject: a conversation of his own.
+  REQUIRE(send_raw(setup.smtp_port, "bo@example.net", "311@city.test",
+                   "From: Bo <bo@example.net>\nTo: 311@city.test\n"
+                   "Subject: Pothole on 5th Avenue\nMessage-ID: <bo-1@example.net>\n\n"
+                   "Same pothole, different car.\n")
+              .status == 0);
+  CHECK(conversations(daemon, token).size() == 2);
+
+  // Delivering the same message again (a retrying server) stores nothing new.
+  REQUIRE(send_raw(setup.smtp_port, "bo@example.net", "311@city.test",
+                   "From: Bo <bo@example.net>\nTo: 311@city.test\n"
+                   "Subject: Pothole on 5th Avenue\nMessage-ID: <bo-1@example.net>\n\n"
+                   "Same pothole, different car.\n")
+              .status == 0);
+  CHECK(conversations(daemon, token).size() == 2);
+}
+
+TEST_CASE("the receiver is never a relay and enforces its limits") {
+  EmailSetup setup;
+  RedisServer redis;
+  Daemon daemon(redis.url(), setup.env(64 * 1024));
+  auto token = daemon.login();
+
+  auto relay = swaks(setup.smtp_port,
+                     "--from ana@example.org --to someone@elsewhere.example "
+                     "--body hi");
+  CHECK(relay.status != 0);
+  CHECK(relay.output.find("550 5.1.1") != std::string::npos);
+  CHECK(
+      swaks(setup.smtp_port, "--from ana@example.org --to water@help.city.test --body hi").status ==
+      0);
+
+  auto big = swaks(setup.smtp_port, "--from ana@example.org --to 311@city.test --body '" +
+                                        std::string(100 * 1024, 'x') + "'");
+  CHECK(big.status != 0);
+  INFO(big.output.substr(0, 600));
+  CHECK(big.output.find("552 5.3.4") != std::string::npos);
+
+  auto pipelined =
+      swaks(setup.smtp_port, "--pipeline --from ana@example.org --to 311@city.test --body hello");
+  CHECK(pipelined.status == 0);
+  CHECK(conversations(daemon, token).size() == 1);  // the relay and the big one left nothing
+
+  auto metrics = daemon.get("/metrics").body;
+  CHECK(metrics.find(R"(frontdoor_rejected_total{edge="smtp",reason="unknown_recipient"} 1)") !=
+        std::string::npos);
+  CHECK(metrics.find(R"(frontdoor_rejected_total{edge="smtp",reason="too_big"} 1)") !=
+        std::string::npos);
+}
+
+TEST_CASE("charsets and encoded words arrive as UTF-8 and auto-replies are recorded and marked") {
+  EmailSetup setup;
+  RedisServer redis;
+  Daemon daemon(redis.url(), setup.env());
+  auto token = daemon.login();
+
+  REQUIRE(send_raw(setup.smtp_port, "maria@example.org", "311@city.test",
+                   "From: =?ISO-8859-1?Q?Mar=EDa_Pe=F1a?= <maria@example.org>\n"
+                   "To: 311@city.test\n"
+                   "Subject: =?ISO-8859-1?Q?Se=F1al_de_tr=E1nsito_rota?=\n"
+                   "Message-ID: <latin1@example.org>\n"
+                   "MIME-Version: 1.0\n"
+                   "Content-Type: text/plain; charset=ISO-8859-1\n"
+                   "Content-Transfer-Encoding: 8bit\n\n"
+                   "La se\xF1"
+                   "al de alto est\xE1 ca\xED"
+                   "da en la esquina.\n")
+              .status == 0);
+  auto list = conversations(daemon, token);
+  REQUIRE(list.size() == 1);
+  CHECK(str(list[0].at("subject")) == "Señal de tránsito rota");
+  CHECK(str(list[0].at("contact").at("display_name")) == "María Peña");
+  auto first = messages(daemon, token, str(list[0].at("id")));
+  CHECK(str(first.at(0).at("text")) == "La señal de alto está caída en la esquina.");
+
+  REQUIRE(send_raw(setup.smtp_port, "ivan@example.ru", "311@city.test",
+                   "From: ivan@example.ru\nTo: 311@city.test\n"
+                   "Subject: =?KOI8-R?B?8NLPwMXL1A==?=\nMessage-ID: <koi@example.ru>\n"
+                   "MIME-Version: 1.0\nContent-Type: text/plain; charset=windows-1251\n"
+                   "Content-Transfer-Encoding: 8bit\n\n"
+                   "\xC4\xEE\xF0\xEE\xE3\xE0 \xF0\xE0\xE7\xE1\xE8\xF2\xE0.\n")
+              .status == 0);
+  auto russian = conversations(daemon, token);
+  REQUIRE(russian.size() == 2);
+  auto ivan = messages(daemon, token, str(russian[0].at("id")));
+  CHECK(str(ivan.at(0).at("text")) == "Дорога разбита.");
+
+  REQUIRE(send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                   "From: Ana <ana@example.org>\nTo: 311@city.test\n"
+                   "Subject: Automatic reply: your request\nAuto-Submitted: auto-replied\n"
+                   "Message-ID: <ooo@example.org>\n\nI am out of the office until Monday.\n")
+              .status == 0);
+  auto all = conversations(daemon, token);
+  REQUIRE(all.size() == 3);
+  auto ooo = messages(daemon, token, str(all[0].at("id")));
+  CHECK(str(ooo.at(0).at("text")).find("out of the office") != std::string::npos);
+  auto metrics = daemon.get("/metrics").body;
+  CHECK(metrics.find("frontdoor_email_auto_replies_total 1") != std::string::npos);
+}
+
+TEST_CASE(
+    "while Redis is away the sending server is told to try later, and LMTP answers per recipient") {
+  EmailSetup setup;
+  RedisServer redis;
+  Daemon daemon(redis.url(), setup.env(1 << 20, "lmtp"));
+  auto token = daemon.login();
+
+  auto lmtp = swaks(setup.smtp_port,
+                    "--protocol LMTP --from ana@example.org "
+                    "--to 311@city.test,water@help.city.test --body hello");
+  CHECK(lmtp.status == 0);
+  std::size_t answers = 0;
+  for (auto at = lmtp.output.find("250 2.0.0 queued"); at != std::string::npos;
+       at = lmtp.output.find("250 2.0.0 queued", at + 1)) {
+    ++answers;
+  }
+  CHECK(answers == 2);
+
+  redis.stop();
+  for (int i = 0; i < 100 && daemon.get("/readyz").status != 503; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto later = swaks(setup.smtp_port,
+                     "--protocol LMTP --from bo@example.net --to 311@city.test "
+                     "--body 'while redis is away'");
+  CHECK(later.status != 0);
+  CHECK(later.output.find("451 4.3.0") != std::string::npos);
+  redis.start();
+  REQUIRE(daemon.wait_ready(std::chrono::seconds(10)));
+  CHECK(swaks(setup.smtp_port,
+              "--protocol LMTP --from bo@example.net --to 311@city.test "
+              "--body 'while redis is away'")
+            .status == 0);
+  CHECK(conversations(daemon, token).size() == 2);
+}
