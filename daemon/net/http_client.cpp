@@ -32,6 +32,7 @@
 #include <boost/url/url.hpp>
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <unordered_map>
@@ -91,9 +92,18 @@ std::string describe_checked(const HttpClientRequest& request) {
     throw std::invalid_argument("the URL is not absolute: " + parsed.error().message());
   }
   const boost::urls::url_view& url = *parsed;
+  const bool mail = url.scheme() == "smtp" || url.scheme() == "smtps";
   if (url.scheme_id() != boost::urls::scheme::http &&
-      url.scheme_id() != boost::urls::scheme::https) {
-    throw std::invalid_argument("only http and https URLs can be requested");
+      url.scheme_id() != boost::urls::scheme::https && !mail) {
+    throw std::invalid_argument("only http, https, smtp and smtps URLs can be requested");
+  }
+  if (mail && request.mail_recipients.empty()) {
+    throw std::invalid_argument("a mail submission needs at least one recipient");
+  }
+  for (const auto& address : request.mail_recipients) {
+    if (address.find_first_of(std::string_view("\r\n\0<>", 5)) != std::string::npos) {
+      throw std::invalid_argument("a mail recipient holds CR, LF, NUL or angle brackets");
+    }
   }
   if (url.encoded_host().empty()) throw std::invalid_argument("the URL has no host");
   for (const auto& [name, value] : request.headers) {
@@ -105,7 +115,7 @@ std::string describe_checked(const HttpClientRequest& request) {
   if (request.timeout <= milliseconds::zero() || request.connect_timeout <= milliseconds::zero()) {
     throw std::invalid_argument("HTTP timeouts must be positive");
   }
-  return request.method + " " + std::string(url.scheme()) + "://" +
+  return (mail ? std::string("MAIL") : request.method) + " " + std::string(url.scheme()) + "://" +
          std::string(url.encoded_host_and_port()) + std::string(url.encoded_path());
 }
 
@@ -194,6 +204,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     ~Transfer() {
       if (easy != nullptr) curl_easy_cleanup(easy);
       curl_slist_free_all(header_list);
+      curl_slist_free_all(recipient_list);
     }
     Transfer(const Transfer&) = delete;
     Transfer& operator=(const Transfer&) = delete;
@@ -215,6 +226,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     asio::steady_timer deadline;
     CURL* easy = nullptr;
     curl_slist* header_list = nullptr;
+    curl_slist* recipient_list = nullptr;  // mail submissions
+    std::size_t uploaded = 0;              // bytes of the body curl has read (mail)
     HttpClientResponse response;
     std::size_t received = 0;
     bool too_large = false;
@@ -353,6 +366,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     };
     set(CURLOPT_PRIVATE, static_cast<void*>(&transfer));
     set(CURLOPT_URL, request.url.c_str());
+    if (request.url.starts_with("smtp://") || request.url.starts_with("smtps://")) {
+      return configure_mail(transfer, set, code);
+    }
     set(CURLOPT_PROTOCOLS_STR, "http,https");
     set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     set(CURLOPT_FOLLOWLOCATION, 0L);
@@ -389,6 +405,45 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       if (method != "POST") set(CURLOPT_CUSTOMREQUEST, method.c_str());
     }
     return code;
+  }
+
+  // The options of a mail submission (see HttpClientRequest::mail_from).
+  template <class Set>
+  CURLcode configure_mail(Transfer& transfer, Set& set, CURLcode& code) {
+    const HttpClientRequest& request = transfer.request;
+    for (const auto& address : request.mail_recipients) {
+      curl_slist* extended =
+          curl_slist_append(transfer.recipient_list, ("<" + address + ">").c_str());
+      if (extended == nullptr) return CURLE_OUT_OF_MEMORY;
+      transfer.recipient_list = extended;
+    }
+    set(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+    set(CURLOPT_ERRORBUFFER, transfer.error);
+    set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket);
+    set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+    set(CURLOPT_MAIL_FROM, ("<" + request.mail_from + ">").c_str());
+    set(CURLOPT_MAIL_RCPT, transfer.recipient_list);
+    set(CURLOPT_UPLOAD, 1L);
+    set(CURLOPT_READFUNCTION, &Impl::on_read);
+    set(CURLOPT_READDATA, static_cast<void*>(&transfer));
+    set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    set(CURLOPT_USE_SSL, static_cast<long>(request.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+    if (!request.basic_auth_user.empty()) {
+      set(CURLOPT_USERNAME, request.basic_auth_user.c_str());
+      set(CURLOPT_PASSWORD, request.basic_auth_password.c_str());
+    }
+    return code;
+  }
+
+  static std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
+    Transfer& transfer = *static_cast<Transfer*>(user);
+    const std::string& body = transfer.request.body;
+    std::size_t n = std::min(size * count, body.size() - transfer.uploaded);
+    std::memcpy(buffer, body.data() + transfer.uploaded, n);
+    transfer.uploaded += n;
+    return n;
   }
 
   // Takes the request out of curl and completes it with `kind`; unknown ids are ignored.
@@ -433,6 +488,17 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       transfer.response.status = static_cast<int>(status);
       transfer.pending->complete(nullptr, std::move(transfer.response));
       return;
+    }
+    if (transfer.recipient_list != nullptr) {
+      // A mail server that answered with a refusal (4xx try later, 5xx never) is a response.
+      long status = 0;
+      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+      if (status >= 400) {
+        transfer.response.status = static_cast<int>(status);
+        transfer.response.body = transfer.error;
+        transfer.pending->complete(nullptr, std::move(transfer.response));
+        return;
+      }
     }
     if (transfer.too_large || result == CURLE_FILESIZE_EXCEEDED) {
       transfer.pending->complete(

@@ -53,8 +53,18 @@ struct HttpClientRequest {
   std::string body;
   std::chrono::milliseconds timeout{10000};
   std::chrono::milliseconds connect_timeout{3000};
-  // When basic_auth_user is not empty: "Authorization: Basic ..." from these two.
+  // When basic_auth_user is not empty: "Authorization: Basic ..." from these two (for SMTP:
+  // the AUTH user and password).
   std::string basic_auth_user, basic_auth_password;
+
+  // Mail submission: with an smtp:// or smtps:// url the same engine submits `body` (the whole
+  // message, CRLF line ends) to these envelope addresses; method and headers are ignored, and
+  // the response's status is the server's last reply code (250, or the 4xx/5xx it refused
+  // with, curl's description in body). smtp:// tries STARTTLS, and
+  // requires it when require_tls is set; smtps:// is TLS from the start.
+  std::string mail_from;
+  std::vector<std::string> mail_recipients;
+  bool require_tls = false;
 };
 
 struct HttpClientResponse {
