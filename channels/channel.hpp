@@ -87,7 +87,7 @@ struct ChannelServices {
   store::ConversationStore& store;
   events::EventBus& events;
   http::Router& router;
-    net::HttpClient& http_client;  // for providers' APIs
+  net::HttpClient& http_client;  // for providers' APIs
   boost::asio::any_io_executor executor;
   boost::asio::io_context& io_context;  // for listeners of their own (the SMTP receiver)
 };

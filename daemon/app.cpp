@@ -152,8 +152,8 @@ int run_daemon(const Config& config) {
   Deliver deliver(store);
 
   net::HttpClient http_client(io.get_executor(), {});
-    ChannelServices services{config, ingest, store,           events,
-                           router, http_client, io.get_executor(), io};
+  ChannelServices services{config, ingest, store, events, router, http_client, io.get_executor(),
+                           io};
   auto channels = ChannelRegistry::create_enabled(services);
   for (auto& channel : channels) {
     deliver.add_channel(*channel);

@@ -30,7 +30,7 @@ struct SmsOptions {
   // whole text GSM-7 (otherwise the text is kept as written and goes UCS-2):
   //   ‘ ’ ‚ ‛ → '      “ ” „ ‟ « » → "      ‐ ‑ ‒ – — − → -      … → ...
   //   no-break, narrow no-break, figure, en, em, thin and hair spaces → space
-    // Off by default (channels.sms.replace_lookalikes turns it on for every reply).
+  // Off by default (channels.sms.replace_lookalikes turns it on for every reply).
   bool replace_lookalikes = false;
 };
 

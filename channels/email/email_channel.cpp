@@ -29,6 +29,7 @@
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/offload.hpp"
 #include "daemon/store/conversation_store.hpp"
+#include "i18n/text.hpp"
 
 namespace frontdoor::email {
 namespace {
@@ -37,6 +38,27 @@ namespace asio = boost::asio;
 namespace fs = std::filesystem;
 
 constexpr int kThreadMemorySeconds = 400 * 24 * 3600;  // residents answer mails months later
+constexpr std::size_t kShownChars = 9000;              // below ingest's 10 000-character limit
+constexpr std::size_t kFullTextBytes = 64 * 1024;      // the rest stays in the raw message
+
+// The first `max` code points of `text` (UTF-8).
+std::string first_code_points(const std::string& text, std::size_t max) {
+  std::size_t points = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && points++ == max) {
+      return text.substr(0, i);
+    }
+  }
+  return text;
+}
+
+// At most `max` bytes of `text`, never cutting a UTF-8 sequence.
+std::string first_bytes(const std::string& text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -51,7 +73,7 @@ std::string keep(const fs::path& root, const std::string& bytes, const std::stri
   if (!fs::exists(path)) {
     fs::create_directories(path.parent_path());
     fs::path partial = path;
-    partial += ".partial";
+    partial += "." + crypto::random_hex(6) + ".partial";  // two threads may write the same file
     {
       std::ofstream out(partial, std::ios::binary);
       out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -141,9 +163,15 @@ class EmailChannel : public Channel, public MailSink {
       metrics::rejected("smtp", "unknown_bounce").inc();
       co_return DeliveryAnswer{DeliveryAnswer::Kind::accepted, "bounce noted"};
     }
-    co_await store_.set_delivery(found->first, found->second,
-                                 mail.bounce_permanent ? "failed" : "retrying",
-                                 "bounced: " + mail.bounce_status);
+    try {
+      co_await store_.set_delivery(found->first, found->second,
+                                   mail.bounce_permanent ? "failed" : "retrying",
+                                   "bounced: " + mail.bounce_status);
+    } catch (const store::StoreError&) {
+      // It names a resident's mail, not one of ours: nothing to update, and never a 451 loop.
+      metrics::rejected("smtp", "unknown_bounce").inc();
+      co_return DeliveryAnswer{DeliveryAnswer::Kind::accepted, "bounce noted"};
+    }
     co_return DeliveryAnswer{DeliveryAnswer::Kind::accepted, "bounce recorded"};
   }
 
@@ -160,12 +188,23 @@ class EmailChannel : public Channel, public MailSink {
     in.text = p.new_text.find_first_not_of(" \t\r\n") != std::string::npos ? p.new_text
               : !mail.subject.empty()                                      ? mail.subject
                                                                            : "(no text)";
-    in.idempotency_key = mail.message_id.empty() ? "sha256:" + p.raw_ref : mail.message_id;
+    // A Message-ID is the natural key; a missing or absurdly long one falls back to the content.
+    in.idempotency_key = mail.message_id.empty() || mail.message_id.size() > 200
+                             ? "sha256:" + crypto::sha256_hex(p.raw_ref)
+                             : mail.message_id;
+    // A very long mail is shown shortened rather than refused (a refusal would bounce it back
+    // to the resident for good); the whole text stays in the raw message.
+    if (i18n::code_points(in.text) > kShownChars) {
+      in.text =
+          first_code_points(in.text, kShownChars) + "\n[…] (shortened: the full mail is kept)";
+    }
     in.queue = config_.queue;
     in.language = mail.content_language;
     in.attachments = p.attachment_refs;
     in.message_fields["raw"] = p.raw_ref;
-    if (p.trimmed) in.message_fields["full_text"] = mail.text;
+    if (p.trimmed || mail.text.size() > kFullTextBytes) {
+      in.message_fields["full_text"] = first_bytes(mail.text, kFullTextBytes);
+    }
     if (!mail.message_id.empty()) in.message_fields["email_message_id"] = mail.message_id;
     if (mail.auto_submitted) in.message_fields["auto_submitted"] = mail.auto_reason;
     in.conversation_hint = co_await thread_of(mail);

@@ -31,11 +31,6 @@ struct GFree {
 };
 using GCharPtr = std::unique_ptr<char, GFree>;
 
-struct ReferencesFree {
-  void operator()(GMimeReferences* refs) const noexcept { g_mime_references_free(refs); }
-};
-using ReferencesPtr = std::unique_ptr<GMimeReferences, ReferencesFree>;
-
 struct ParserOptionsFree {
   void operator()(GMimeParserOptions* options) const noexcept {
     g_mime_parser_options_free(options);
@@ -286,7 +281,7 @@ std::string describe(const Warning& warning) {
       text = "parameter " + item + " appears more than once";
       break;
     case GMIME_WARN_UNENCODED_8BIT_HEADER:
-      text = "header " + item + " has 8-bit bytes that are not UTF-8";
+      text = "header " + item + " has unencoded 8-bit bytes";
       break;
     case GMIME_WARN_INVALID_CONTENT_TYPE:
       text = "invalid Content-Type \"" + item + "\", read as application/octet-stream";
@@ -739,7 +734,9 @@ std::string shown_link_target(std::string_view href) {
 
 }  // namespace
 
-std::string html_to_text(std::string_view html) {
+std::string html_to_text(std::string_view utf8_html) {
+  const std::string valid = valid_utf8(utf8_html);
+  const std::string_view html = valid;
   TextBuilder out;
   int preformatted = 0;
   bool in_head = false;
@@ -813,8 +810,9 @@ std::string html_to_text(std::string_view html) {
           if (!tag->closing && !target.empty()) link = OpenLink{target, out.size()};
         } else if (const int lines = block_lines(tag->name); lines > 0) {
           out.block(lines);
-          if (tag->name == "pre")
+          if (tag->name == "pre") {
             preformatted = std::max(0, preformatted + (tag->closing ? -1 : 1));
+          }
         }
         text_start = i;
         continue;
@@ -836,7 +834,7 @@ std::string mime_type(GMimeObject* object) {
   GMimeContentType* type = g_mime_object_get_content_type(object);
   if (type == nullptr) return "application/octet-stream";
   const GCharPtr name(g_mime_content_type_get_mime_type(type));
-  return ascii_lower(str(name.get()));
+  return ascii_lower(valid_utf8(str(name.get())));
 }
 
 std::string disposition(GMimeObject* object) {
@@ -875,13 +873,34 @@ std::string safe_filename(const char* name) {
   return std::string(trim(utf8));
 }
 
-std::vector<std::string> message_ids(GMimeParserOptions* options, const char* value) {
+// The message ids of an In-Reply-To or References value, without <>: every <...>; when there is
+// none, the words holding an '@' (some clients leave out the brackets). GMime's own parser stops
+// at the first thing it does not understand, which loses the ids after it.
+std::vector<std::string> message_ids(const char* value) {
   std::vector<std::string> ids;
-  if (value == nullptr) return ids;
-  const ReferencesPtr refs(g_mime_references_parse(options, value));
-  if (!refs) return ids;
-  for (int i = 0; i < g_mime_references_length(refs.get()); ++i) {
-    ids.push_back(one_line(valid_utf8(str(g_mime_references_get_message_id(refs.get(), i)))));
+  const std::string text = one_line(valid_utf8(str(value)));
+  for (std::size_t open = text.find('<'); open != std::string::npos;) {
+    const std::size_t close = text.find('>', open + 1);
+    if (close == std::string::npos) break;
+    std::string id;
+    for (const char c : std::string_view(text).substr(open + 1, close - open - 1)) {
+      if (!is_ascii_space(c)) id += c;  // folding whitespace inside an id
+    }
+    if (!id.empty()) ids.push_back(std::move(id));
+    open = text.find('<', close + 1);
+  }
+  if (!ids.empty()) return ids;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view word = std::string_view(text).substr(start, end - start);
+    while (!word.empty() && std::string_view("<>,;\"").find(word.front()) != std::string_view::npos)
+      word.remove_prefix(1);
+    while (!word.empty() && std::string_view("<>,;\"").find(word.back()) != std::string_view::npos)
+      word.remove_suffix(1);
+    if (word.find('@') != std::string_view::npos) ids.emplace_back(word);
+    start = end + 1;
   }
   return ids;
 }
@@ -912,14 +931,13 @@ MailAddress first_mailbox(InternetAddressList* list) {
   return all.empty() ? MailAddress{} : std::move(all.front());
 }
 
-void read_headers(GMimeMessage* message, GMimeParserOptions* options, ParsedMail& mail,
-                  Problems& problems) {
+void read_headers(GMimeMessage* message, ParsedMail& mail, Problems& problems) {
   GMimeObject* object = GMIME_OBJECT(message);
   mail.message_id = one_line(valid_utf8(str(g_mime_message_get_message_id(message))));
   const std::vector<std::string> replied_to =
-      message_ids(options, g_mime_object_get_header(object, "In-Reply-To"));
+      message_ids(g_mime_object_get_header(object, "In-Reply-To"));
   if (!replied_to.empty()) mail.in_reply_to = replied_to.front();
-  mail.references = message_ids(options, g_mime_object_get_header(object, "References"));
+  mail.references = message_ids(g_mime_object_get_header(object, "References"));
   mail.from = first_mailbox(g_mime_message_get_from(message));
   mail.reply_to = first_mailbox(g_mime_message_get_reply_to(message));
   mail.to = mailboxes(g_mime_message_get_to(message));
@@ -1398,7 +1416,7 @@ ParsedMail parse_mail(std::string_view raw) {
     return mail;
   }
 
-  read_headers(message.get(), options.get(), mail, problems);
+  read_headers(message.get(), mail, problems);
   GMimeObject* root = g_mime_message_get_mime_part(message.get());
   BodyReader body(mail, options.get(), problems);
   body.read(root, Role::shown, 0);

@@ -39,11 +39,6 @@ class GObjectRef {
   // Adopts a reference the caller owns ("transfer full" in GMime's documentation, e.g. the result
   // of g_mime_parser_new()). nullptr is allowed.
   explicit GObjectRef(T* owned) noexcept : object_(owned) {}
-  // Takes a new reference to an object owned elsewhere ("transfer none").
-  static GObjectRef share(T* borrowed) noexcept {
-    if (borrowed != nullptr) g_object_ref(borrowed);
-    return GObjectRef(borrowed);
-  }
   GObjectRef(GObjectRef&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
   GObjectRef& operator=(GObjectRef&& other) noexcept {
     if (this != &other) {
@@ -72,7 +67,8 @@ void ensure_gmime();
 
 struct MailAddress {
   std::string name;     // display name, RFC 2047 decoded, UTF-8; "" when none
-  std::string address;  // addr-spec as given ("" when none)
+  std::string address;  // addr-spec as given ("" when none), except that GMime turns an IDNA
+                        // ("xn--") domain into Unicode
 
   // `address` with ASCII letters lower-cased: the form identities are stored and compared in.
   // Non-ASCII characters (internationalized addresses) are kept as given.
@@ -91,28 +87,34 @@ struct MailAttachment {
 };
 
 struct ParsedMail {
-  std::string message_id;               // without <>
-  std::string in_reply_to;              // first message id of In-Reply-To, without <>
-  std::vector<std::string> references;  // References, in order, without <>
-  MailAddress from;                     // first mailbox of From
-  MailAddress reply_to;                 // first mailbox of Reply-To
-  std::vector<MailAddress> to, cc;      // every mailbox, groups flattened
-  std::string subject;                  // decoded UTF-8, line breaks made spaces, trimmed
-  std::string date;                     // the Date header as given, trimmed
-  long long date_unix = 0;              // seconds since the epoch; 0 when absent or unreadable
+  std::string message_id;  // without <>
+  // Message ids of In-Reply-To (the first) and References (all, in order), without <>: every
+  // <...> in the header; when there is none, the words that hold an '@'.
+  std::string in_reply_to;
+  std::vector<std::string> references;
+  MailAddress from;                 // first mailbox of From
+  MailAddress reply_to;             // first mailbox of Reply-To
+  std::vector<MailAddress> to, cc;  // every mailbox, groups flattened
+  std::string subject;              // decoded UTF-8, line breaks made spaces, trimmed
+  std::string date;                 // the Date header as given, trimmed
+  long long date_unix = 0;          // seconds since the epoch; 0 when absent or unreadable
   // The body as UTF-8 text, lines separated by "\n", no control characters but tab and newline:
   //  - multipart/alternative: the first text/plain alternative that is not blank; else the
   //    first multipart alternative; else the first HTML alternative, turned into text;
   //  - multipart/related: its root part (the "start" parameter, else the first part);
   //  - multipart/mixed and other multiparts: every inline text part in order, joined by a blank
   //    line; other parts are attachments;
+  //  - a multipart whose parts the parser could not find (boundary missing or not the one the
+  //    body uses) is read again with the boundary of its first delimiter line, else as text;
   //  - HTML is turned into safe text by html_to_text().
   std::string text;
   bool text_from_html = false;   // some of `text` came from HTML
   std::string content_language;  // Content-Language of the message, else of the first body part
   std::vector<MailAttachment> attachments;
   // Automatic mail: never answer it automatically. auto_reason names the evidence, e.g.
-  // "Auto-Submitted: auto-replied", "Precedence: bulk", "subject: automatic reply".
+  // "Auto-Submitted: auto-replied", "Precedence: bulk", "X-Autoreply", "X-Auto-Response-Suppress:
+  // OOF", "subject: automatic reply" (see auto_reply_subject in the .cpp), "Return-Path: <>",
+  // "From: MAILER-DAEMON", "delivery status notification".
   bool auto_submitted = false;
   std::string auto_reason;
   // A delivery status notification (multipart/report; report-type=delivery-status). The status
@@ -128,8 +130,9 @@ struct ParsedMail {
 
 ParsedMail parse_mail(std::string_view raw_rfc5322_bytes);
 
-// Turns HTML (UTF-8) into safe plain text: tags removed; script, style, head, title, template and
-// svg content removed; comments removed; entities decoded (numeric, and the HTML 4 Latin-1 and
+// Turns HTML (UTF-8; ill-formed sequences become U+FFFD) into safe plain text: tags removed;
+// the content of head, script, style, title, template, svg, noembed and xml (Word) removed;
+// comments removed; entities decoded (numeric, and the HTML 4 Latin-1 and
 // common typographic names; unknown names are kept as written); whitespace collapsed as a
 // browser does (except in <pre>); <br> a line break; <p>, <div>, <li>, <tr>, headings, lists,
 // tables and other blocks start new lines (paragraph-like blocks leave a blank line); links keep

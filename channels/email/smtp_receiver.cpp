@@ -128,7 +128,14 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
           too_long = true;
           skipped += buffer.size();
           buffer.clear();
-          // Skip the rest of the overlong line.
+          // Skip the rest of the overlong line, within the same idle limit.
+          idle.expires_after(std::chrono::seconds(self->config.idle_timeout_s));
+          idle.async_wait([&](boost::system::error_code ec) {
+            if (!ec) {
+              timed_out = true;
+              socket.cancel(ignored);
+            }
+          });
           for (;;) {
             auto [ec2, n2] = co_await asio::async_read_until(
                 socket, asio::dynamic_buffer(buffer, max_line), "\r\n", as_tuple);
@@ -137,7 +144,11 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
               buffer.clear();
               continue;
             }
-            if (ec2) co_return std::nullopt;
+            if (ec2) {
+              idle.cancel();
+              co_return std::nullopt;
+            }
+            idle.cancel();
             skipped += n2;
             buffer.erase(0, n2);
             break;
@@ -220,7 +231,9 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
           answer = "250 2.1.5 recipient ok\r\n";
         }
       } else if (verb == "data") {
-        if (!mail_from || recipients.empty()) {
+        if (!mail_from) {
+          answer = "503 5.5.1 MAIL first\r\n";
+        } else if (recipients.empty()) {
           answer = "554 5.5.1 no valid recipients\r\n";
         } else {
           if (!co_await reply("354 end data with <CR><LF>.<CR><LF>\r\n")) co_return;

@@ -102,6 +102,25 @@ bool is_e164_list(std::string_view v) {
   return true;
 }
 
+// "311@city.gov, @help.city.gov": every entry an address or an @domain.
+bool is_recipient_list(std::string_view v) {
+  bool any = false;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    std::size_t end = std::min(v.find(',', start), v.size());
+    std::string_view entry = v.substr(start, end - start);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    auto at = entry.find('@');
+    if (at == std::string_view::npos || at + 1 == entry.size() || entry.find(' ') != entry.npos) {
+      return false;
+    }
+    any = true;
+    start = end + 1;
+  }
+  return any;
+}
+
 bool is_language_list(std::string_view v) { return v.empty() || v == "es"; }
 
 constexpr std::string_view kMailProtocols[] = {"smtp", "lmtp"};
@@ -316,61 +335,6 @@ constexpr Option kOptions[] = {
      .min = 10,
      .max = 600000,
      .doc = "Wait before the first retry, in milliseconds; doubles each time, with jitter."},
-        {.name = "channels.email.enabled",
-     .field = member<&Config::email, &Config::Email::enabled>,
-     .doc = "Receive residents' email through the built-in SMTP/LMTP receiver."},
-    {.name = "channels.email.listen",
-     .field = member<&Config::email, &Config::Email::listen>,
-     .valid = is_listen,
-     .expect = "HOST:PORT with a port in 0..65535",
-     .doc = "Address and TCP port of the SMTP/LMTP receiver the city's mail server delivers to."},
-    {.name = "channels.email.protocol",
-     .field = member<&Config::email, &Config::Email::protocol>,
-     .choices = kMailProtocols,
-     .doc = "smtp for a mail server relaying to us, lmtp for local delivery (one answer per "
-            "recipient)."},
-    {.name = "channels.email.hostname",
-     .field = member<&Config::email, &Config::Email::hostname>,
-     .valid = is_non_empty,
-     .expect = "non-empty text",
-     .doc = "Name the receiver gives in its greeting."},
-    {.name = "channels.email.recipients",
-     .field = member<&Config::email, &Config::Email::recipients>,
-     .valid = is_non_empty,
-     .expect = "comma-separated addresses (311@city.gov) or domains (@city.gov)",
-     .doc = "The addresses mail is accepted for; everything else is refused with 550 (never an "
-            "open relay)."},
-    {.name = "channels.email.max_message_bytes",
-     .field = member<&Config::email, &Config::Email::max_message_bytes>,
-     .min = 64 * kKiB,
-     .max = 200 * kMiB,
-     .doc = "Largest message accepted (announced as SIZE; larger ones get 552)."},
-    {.name = "channels.email.max_line_bytes",
-     .field = member<&Config::email, &Config::Email::max_line_bytes>,
-     .min = 1000,
-     .max = kMiB,
-     .doc = "Longest command or message line accepted (RFC 5321 asks for 1000; mail clients "
-            "send longer ones)."},
-    {.name = "channels.email.max_attachment_bytes",
-     .field = member<&Config::email, &Config::Email::max_attachment_bytes>,
-     .min = 0,
-     .max = 200 * kMiB,
-     .doc = "Largest attachment kept under data_dir/attachments; larger ones are noted, not kept."},
-    {.name = "channels.email.max_recipients",
-     .field = member<&Config::email, &Config::Email::max_recipients>,
-     .min = 1,
-     .max = 1000,
-     .doc = "Recipients accepted in one transaction."},
-    {.name = "channels.email.idle_timeout_s",
-     .field = member<&Config::email, &Config::Email::idle_timeout_s>,
-     .min = 5,
-     .max = 3600,
-     .doc = "Seconds a sending server may stay silent before the connection is closed."},
-    {.name = "channels.email.queue",
-     .field = member<&Config::email, &Config::Email::queue>,
-     .valid = is_name,
-     .expect = kNameExpect,
-     .doc = "Queue of email conversations."},
     {.name = "channels.sms.twilio.enabled",
      .field = member<&Config::sms, &Config::Sms::twilio, &Config::Sms::Twilio::enabled>,
      .doc = "Use a Twilio-compatible provider."},
@@ -418,6 +382,61 @@ constexpr Option kOptions[] = {
      .secret = true,
      .doc = "Shared secret Kannel puts in the get-url and dlr-url (?secret=…); requests without "
             "it are refused. Set it through the environment."},
+    {.name = "channels.email.enabled",
+     .field = member<&Config::email, &Config::Email::enabled>,
+     .doc = "Receive residents' email through the built-in SMTP/LMTP receiver."},
+    {.name = "channels.email.listen",
+     .field = member<&Config::email, &Config::Email::listen>,
+     .valid = is_listen,
+     .expect = "HOST:PORT with a port in 0..65535",
+     .doc = "Address and TCP port of the SMTP/LMTP receiver the city's mail server delivers to."},
+    {.name = "channels.email.protocol",
+     .field = member<&Config::email, &Config::Email::protocol>,
+     .choices = kMailProtocols,
+     .doc = "smtp for a mail server relaying to us, lmtp for local delivery (one answer per "
+            "recipient)."},
+    {.name = "channels.email.hostname",
+     .field = member<&Config::email, &Config::Email::hostname>,
+     .valid = is_non_empty,
+     .expect = "non-empty text",
+     .doc = "Name the receiver gives in its greeting."},
+    {.name = "channels.email.recipients",
+     .field = member<&Config::email, &Config::Email::recipients>,
+     .valid = is_recipient_list,
+     .expect = "comma-separated addresses (311@city.gov) or domains (@city.gov)",
+     .doc = "The addresses mail is accepted for; everything else is refused with 550 (never an "
+            "open relay)."},
+    {.name = "channels.email.max_message_bytes",
+     .field = member<&Config::email, &Config::Email::max_message_bytes>,
+     .min = 64 * kKiB,
+     .max = 200 * kMiB,
+     .doc = "Largest message accepted (announced as SIZE; larger ones get 552)."},
+    {.name = "channels.email.max_line_bytes",
+     .field = member<&Config::email, &Config::Email::max_line_bytes>,
+     .min = 1000,
+     .max = kMiB,
+     .doc = "Longest command or message line accepted (RFC 5321 asks for 1000; mail clients "
+            "send longer ones)."},
+    {.name = "channels.email.max_attachment_bytes",
+     .field = member<&Config::email, &Config::Email::max_attachment_bytes>,
+     .min = 0,
+     .max = 200 * kMiB,
+     .doc = "Largest attachment kept under data_dir/attachments; larger ones are noted, not kept."},
+    {.name = "channels.email.max_recipients",
+     .field = member<&Config::email, &Config::Email::max_recipients>,
+     .min = 1,
+     .max = 1000,
+     .doc = "Recipients accepted in one transaction."},
+    {.name = "channels.email.idle_timeout_s",
+     .field = member<&Config::email, &Config::Email::idle_timeout_s>,
+     .min = 5,
+     .max = 3600,
+     .doc = "Seconds a sending server may stay silent before the connection is closed."},
+    {.name = "channels.email.queue",
+     .field = member<&Config::email, &Config::Email::queue>,
+     .valid = is_name,
+     .expect = kNameExpect,
+     .doc = "Queue of email conversations."},
 };
 
 // ---- The services of the web form: an array of tables, from the file only. ----

@@ -114,13 +114,13 @@ struct Config {
       std::string password;  // secret
       std::string secret;    // secret: shared in the get-url and dlr-url Kannel calls
     } kannel;
-    } sms;
+  } sms;
 
   struct Email {
     bool enabled = false;
-    std::string listen = "127.0.0.1:2525";  // the SMTP/LMTP receiver; HOST:PORT
-    std::string protocol = "smtp";          // smtp | lmtp
-    std::string hostname = "frontdoor";     // in the greeting and EHLO answer
+    std::string listen = "127.0.0.1:2525";     // the SMTP/LMTP receiver; HOST:PORT
+    std::string protocol = "smtp";             // smtp | lmtp
+    std::string hostname = "frontdoor";        // in the greeting and EHLO answer
     std::string recipients = "311@localhost";  // accepted addresses and @domains, comma-separated
     std::size_t max_message_bytes = 25 * 1024 * 1024;
     std::size_t max_line_bytes = 4096;

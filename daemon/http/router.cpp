@@ -50,7 +50,7 @@ Router::Match Router::match(const std::string& method, const std::string& path,
     if (path.compare(0, route.literal_prefix.size(), route.literal_prefix) != 0) continue;
     if (!std::regex_match(path, groups, route.regex)) continue;
     bool is_ws_route = static_cast<bool>(route.websocket);
-        // HEAD is served for static pages only (server.cpp): a GET handler may act (Kannel's MO
+    // HEAD is served for static pages only (server.cpp): a GET handler may act (Kannel's MO
     // get-url stores a message), and HEAD must not.
     if (websocket != is_ws_route || (!websocket && route.method != method)) {
       if (!is_ws_route) result.allowed_methods.push_back(route.method);

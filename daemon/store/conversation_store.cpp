@@ -100,7 +100,7 @@ boost::asio::awaitable<RedisReply> ConversationStore::run(const Script& s,
 boost::asio::awaitable<IngestResult> ConversationStore::ingest(const Inbound& in) {
   boost::json::object attributes;
   for (const auto& [k, v] : in.attributes) attributes[k] = v;
-    boost::json::array attachments;
+  boost::json::array attachments;
   for (const auto& url : in.attachments) attachments.emplace_back(url);
   boost::json::object message_fields;
   for (const auto& [k, v] : in.message_fields) message_fields[k] = v;
@@ -111,8 +111,8 @@ boost::asio::awaitable<IngestResult> ConversationStore::ingest(const Inbound& in
            in.language.empty() ? "" : (in.language_stated ? "stated" : "detected"),
            in.queue.empty() ? settings_.default_queue : in.queue, std::to_string(in.priority),
            boost::json::serialize(attributes), std::to_string(settings_.dedup_ttl_s),
-                  std::to_string(settings_.events_maxlen), boost::json::serialize(attachments),
-       boost::json::serialize(message_fields)));
+           std::to_string(settings_.events_maxlen), boost::json::serialize(attachments),
+           boost::json::serialize(message_fields)));
   IngestResult result;
   result.contact_id = element(reply, 0);
   result.conversation_id = element(reply, 1);
@@ -163,7 +163,7 @@ boost::asio::awaitable<bool> ConversationStore::opted_out(const std::string& add
 }
 
 boost::asio::awaitable<void> ConversationStore::remember_provider_id(
-        const std::string& channel, const std::string& provider_id, const std::string& conversation_id,
+    const std::string& channel, const std::string& provider_id, const std::string& conversation_id,
     const std::string& message_id, int ttl_s) {
   co_await redis_.call("SET", "provider_msg:" + channel + ":" + provider_id,
                        conversation_id + " " + message_id, "EX",

@@ -104,7 +104,7 @@ class ConversationStore {
 
   // The outbound message a provider's own id stands for (for its delivery callbacks), kept for
   // dedup_ttl_s.
-    boost::asio::awaitable<void> remember_provider_id(const std::string& channel,
+  boost::asio::awaitable<void> remember_provider_id(const std::string& channel,
                                                     const std::string& provider_id,
                                                     const std::string& conversation_id,
                                                     const std::string& message_id,

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,25 +28,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path,
-            const std::map<std::string, std::string>& env = {}) {
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    close(fd);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 int terminate(pid_t pid, std::chrono::seconds grace = std::chrono::seconds(20)) {
   if (pid <= 0) return -1;
   kill(pid, SIGTERM);
@@ -61,13 +43,6 @@ int terminate(pid_t pid, std::chrono::seconds grace = std::chrono::seconds(20)) 
   return 137;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void set_timeouts(tcp::socket& socket, int seconds) {
   timeval tv{seconds, 0};
   setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -75,6 +50,36 @@ void set_timeouts(tcp::socket& socket, int seconds) {
 }
 
 }  // namespace
+
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path,
+                    const std::map<std::string, std::string>& env, int stdin_fd) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    // If the test process dies (a ctest timeout kills it), what it started goes with it.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    close(fd);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 unsigned short free_port() {
   asio::io_context io;
@@ -102,10 +107,10 @@ RedisServer::~RedisServer() {
 }
 
 void RedisServer::start() {
-  pid_ =
-      spawn({"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"},
-            dir_ + "/redis.log");
+  pid_ = spawn_process(
+      {"redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
+       "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"},
+      dir_ + "/redis.log");
   for (int i = 0; i < 200; ++i) {
     if (cli({"PING"}) == "PONG") return;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -196,7 +201,7 @@ Daemon::~Daemon() {
 void Daemon::start(bool wait) {
   std::map<std::string, std::string> env{{"FRONTDOOR_BOOTSTRAP_ADMIN", "admin:admin-password"}};
   for (const auto& [k, v] : env_) env["FRONTDOOR_" + k] = v;
-  pid_ = spawn({FRONTDOORD_PATH, "--config", config_path_}, log_path_, env);
+  pid_ = spawn_process({FRONTDOORD_PATH, "--config", config_path_}, log_path_, env);
   if (wait && !wait_ready(std::chrono::seconds(20))) {
     throw std::runtime_error("frontdoord did not become ready:\n" + log());
   }

@@ -20,6 +20,13 @@ using namespace std::chrono_literals;
 unsigned short free_port();
 std::string fresh_dir(const std::string& name);
 
+// Starts argv[0] (looked up on PATH) with stdout and stderr appended to `log_path`, stdin from
+// `stdin_fd` (or /dev/null), `env` added; the child gets SIGTERM if the test process dies.
+pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path,
+                    const std::map<std::string, std::string>& env = {}, int stdin_fd = -1);
+// The whole file, or "" when it cannot be read.
+std::string read_file(const std::string& path);
+
 // A redis-server of our own: AOF with fsync always, so a stop/start loses nothing.
 class RedisServer {
  public:

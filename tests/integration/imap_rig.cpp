@@ -32,32 +32,6 @@ using namespace std::chrono_literals;
 
 const char* const kDovecot = "/usr/sbin/dovecot";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);  // if the test process dies, Dovecot goes with it
-    int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 // A blocking IMAP connection, just enough for the rig: tagged commands, one literal (APPEND).
 class Connection {
  public:
@@ -237,7 +211,7 @@ void ImapRig::write_config() {
 
 void ImapRig::start() {
   if (pid_ > 0) return;
-  pid_ = spawn({kDovecot, "-F", "-c", config_path_}, dir_ + "/dovecot.out");
+  pid_ = spawn_process({kDovecot, "-F", "-c", config_path_}, dir_ + "/dovecot.out");
   auto deadline = Clock::now() + 15s;
   while (Clock::now() < deadline) {
     int status = 0;
@@ -275,7 +249,7 @@ void ImapRig::stop() {
 }
 
 std::string ImapRig::log() const {
-  return slurp(dir_ + "/dovecot.log") + slurp(dir_ + "/dovecot.out");
+  return read_file(dir_ + "/dovecot.log") + read_file(dir_ + "/dovecot.out");
 }
 
 std::string ImapRig::session(const std::vector<std::string>& commands) const {

@@ -39,26 +39,6 @@ const char* const kStatusPassword = "rig-status";
 // dropped. Each piece counts as one "sent message".
 constexpr std::size_t kFgetsChunk = 255;
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path, int stdin_fd) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    // If the test process dies (a ctest timeout kills it), Kannel goes with it.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 // SIGTERM to all at once (bearerbox and smsbox each take ~2 s to wind down), SIGKILL after grace.
 void terminate_all(std::vector<pid_t*> pids, std::chrono::milliseconds grace = 5000ms) {
   for (pid_t* p : pids)
@@ -91,13 +71,6 @@ bool exited(pid_t pid) {
   if (pid <= 0) return true;
   int status = 0;
   return waitpid(pid, &status, WNOHANG) == pid;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string tail(const std::string& text, std::size_t max_chars) {
@@ -145,7 +118,7 @@ std::vector<SentEntry> read_access_log(const std::string& path) {
       R"(Sent SMS .*\[from:([^\]]*)\] \[to:([^\]]*)\] \[flags:-?\d+:(-?\d+):[^\]]*\] )"
       R"(\[msg:(\d+):(.*)\] \[udh:)");
   std::vector<SentEntry> entries;
-  for (const auto& line : lines_of(slurp(path))) {
+  for (const auto& line : lines_of(read_file(path))) {
     std::smatch m;
     if (!std::regex_search(line, m, re)) continue;
     entries.push_back(
@@ -490,7 +463,7 @@ void KannelRig::start(std::string mo_url, Options options) {
     throw std::runtime_error(message);
   };
 
-  bearerbox_ = spawn({kBearerbox, "-v", "4", config_path_}, dir_ + "/bearerbox.out", -1);
+  bearerbox_ = spawn_process({kBearerbox, "-v", "4", config_path_}, dir_ + "/bearerbox.out");
   const std::string fake_line = "FAKE:" + std::to_string(fake_port_) + " (";
   while (status().find(fake_line) == std::string::npos) {
     if (exited(bearerbox_)) {
@@ -500,7 +473,7 @@ void KannelRig::start(std::string mo_url, Options options) {
     if (Clock::now() > deadline) fail("bearerbox did not come up");
     std::this_thread::sleep_for(20ms);
   }
-  smsbox_ = spawn({kSmsbox, "-v", "4", config_path_}, dir_ + "/smsbox.out", -1);
+  smsbox_ = spawn_process({kSmsbox, "-v", "4", config_path_}, dir_ + "/smsbox.out");
   start_fakesmsc();
 
   const std::string online = fake_line + "online";
@@ -539,9 +512,9 @@ void KannelRig::start_fakesmsc() {
   ++fakesmsc_runs_;
   // No messages on the command line = interactive mode: one MO per stdin line. -i 0: no
   // pacing between MOs (default 1 s). -v 0: the "Got message" lines are DEBUG.
-  fakesmsc_ =
-      spawn({kFakesmsc, "-H", "127.0.0.1", "-r", std::to_string(fake_port_), "-i", "0", "-v", "0"},
-            dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log", sv[1]);
+  fakesmsc_ = spawn_process(
+      {kFakesmsc, "-H", "127.0.0.1", "-r", std::to_string(fake_port_), "-i", "0", "-v", "0"},
+      dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log", {}, sv[1]);
   ::close(sv[1]);
   fakesmsc_stdin_ = sv[0];
 }
@@ -599,7 +572,7 @@ void KannelRig::phones_burst(const std::vector<std::string>& lines, long count) 
   for (;;) {
     ++fakesmsc_runs_;
     burst_count_ = count;
-    fakesmsc_ = spawn(argv, dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log", -1);
+    fakesmsc_ = spawn_process(argv, dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log");
     for (;;) {
       if (burst_sent() || status().find(online) != std::string::npos) return;
       if (exited(fakesmsc_)) break;  // refused: bearerbox is not listening again yet
@@ -617,7 +590,7 @@ void KannelRig::phones_burst(const std::vector<std::string>& lines, long count) 
 
 bool KannelRig::burst_sent() const {
   if (burst_count_ <= 0) return false;
-  auto text = slurp(dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log");
+  auto text = read_file(dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log");
   return text.find("fakesmsc: sent message " + std::to_string(burst_count_) + "\n") !=
          std::string::npos;
 }
@@ -637,7 +610,7 @@ bool KannelRig::send_to_fakesmsc(std::string_view bytes) {
 
 long KannelRig::fakesmsc_sent_count() const {
   if (fakesmsc_runs_ == 0) return 0;
-  auto text = slurp(dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log");
+  auto text = read_file(dir_ + "/fakesmsc-" + std::to_string(fakesmsc_runs_) + ".log");
   long count = 0;
   for (std::size_t at = 0; (at = text.find("fakesmsc: sent message ", at)) != std::string::npos;
        ++at)
@@ -703,7 +676,8 @@ std::vector<ReceivedSms> KannelRig::parse_received(bool final_pass) const {
   // Lines of every fakesmsc run, oldest first.
   std::vector<Part> parts;
   for (int run = 1; run <= fakesmsc_runs_; ++run) {
-    for (const auto& line : lines_of(slurp(dir_ + "/fakesmsc-" + std::to_string(run) + ".log"))) {
+    for (const auto& line :
+         lines_of(read_file(dir_ + "/fakesmsc-" + std::to_string(run) + ".log"))) {
       auto content = got_message(line);
       if (!content) continue;
       auto f = split_n(*content, 4);
@@ -816,7 +790,7 @@ std::vector<ReceivedSms> KannelRig::phone_received(std::chrono::milliseconds wai
 std::string KannelRig::logs() const {
   std::string out;
   auto add = [&](const std::string& name, std::size_t max_chars) {
-    auto text = slurp(dir_ + "/" + name);
+    auto text = read_file(dir_ + "/" + name);
     if (text.empty()) return;
     out += "--- " + name + " ---\n" + tail(text, max_chars) + "\n";
   };

@@ -31,32 +31,6 @@ namespace fs = std::filesystem;
 
 const char* const kExim = "/usr/sbin/exim4";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);  // if the test process dies, Exim goes with it
-    int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 // The 220 greeting, or "" when nothing listens yet.
 std::string greeting(unsigned short port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -156,7 +130,7 @@ void SmtpSinkRig::start() {
   if (pid_ > 0) return;
   // -bdf: daemon in the foreground; -q1s: a queue runner every second, so anything deferred
   // (it should not happen) is retried at once.
-  pid_ = spawn({kExim, "-C", config_path_, "-bdf", "-q1s"}, dir_ + "/exim.out");
+  pid_ = spawn_process({kExim, "-C", config_path_, "-bdf", "-q1s"}, dir_ + "/exim.out");
   auto deadline = Clock::now() + 15s;
   while (Clock::now() < deadline) {
     int status = 0;
@@ -198,7 +172,7 @@ std::vector<std::string> SmtpSinkRig::received() const {
     if (entry.is_regular_file()) files.emplace_back(entry.last_write_time(), entry.path());
   std::sort(files.begin(), files.end());
   std::vector<std::string> messages;
-  for (const auto& [time, path] : files) messages.push_back(slurp(path));
+  for (const auto& [time, path] : files) messages.push_back(read_file(path));
   return messages;
 }
 
@@ -213,9 +187,9 @@ std::vector<std::string> SmtpSinkRig::wait_for(std::size_t count,
 }
 
 std::string SmtpSinkRig::logs() const {
-  return "--- mainlog\n" + slurp(dir_ + "/log/mainlog") + "--- rejectlog\n" +
-         slurp(dir_ + "/log/rejectlog") + "--- paniclog\n" + slurp(dir_ + "/log/paniclog") +
-         "--- stderr\n" + slurp(dir_ + "/exim.out");
+  return "--- mainlog\n" + read_file(dir_ + "/log/mainlog") + "--- rejectlog\n" +
+         read_file(dir_ + "/log/rejectlog") + "--- paniclog\n" + read_file(dir_ + "/log/paniclog") +
+         "--- stderr\n" + read_file(dir_ + "/exim.out");
 }
 
 }  // namespace frontdoor::testing

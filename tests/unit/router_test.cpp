@@ -47,7 +47,7 @@ TEST_CASE("routes match by pattern, capture placeholders and report allowed meth
   CHECK_FALSE(router.match("GET", "/api/v1/conversations/", false).route);
   CHECK(router.match("GET", "/chat/ws", true).route);
   CHECK_FALSE(router.match("GET", "/chat/ws", false).route);
-    CHECK_FALSE(router.match("HEAD", "/api/v1/conversations/1", false).route);
+  CHECK_FALSE(router.match("HEAD", "/api/v1/conversations/1", false).route);
 }
 
 TEST_CASE("errors are written in the format of the path's owner") {

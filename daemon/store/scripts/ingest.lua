@@ -114,7 +114,7 @@ local fields = {
   'direction', 'in', 'author', 'resident', 'author_name', name, 'channel', channel,
   'text', text, 'subject', subject, 'language', language, 'provider_id', idem,
   'attachments', attachments, 'created_at', tostring(now)}
-local reserved = {}
+local reserved = {id = true, delivery = true}
 for i = 1, #fields, 2 do reserved[fields[i]] = true end
 for k, v in pairs(cjson.decode(message_fields)) do
   if not reserved[k] then
