@@ -24,14 +24,13 @@
 #include <string_view>
 #include <thread>
 
+#include "bench/bench_report.hpp"
 #include "daemon/redis/redis_client.hpp"
 #include "tests/integration/harness.hpp"
 
-namespace frontdoor::store::lua {
-extern const std::string_view common, ingest;
-}
-
 namespace {
+
+using namespace frontdoor::bench;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -41,25 +40,6 @@ using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 using namespace frontdoor::testing;
 constexpr auto as_tuple = asio::as_tuple(asio::use_awaitable);
-
-struct Result {
-  double rate = 0;
-  double p50_ms = 0, p99_ms = 0;
-  std::size_t count = 0, errors = 0;
-};
-
-Result summarize(std::vector<double>& latencies_ms, double seconds, std::size_t errors) {
-  Result r;
-  r.count = latencies_ms.size();
-  r.errors = errors;
-  r.rate = r.count / seconds;
-  if (!latencies_ms.empty()) {
-    std::sort(latencies_ms.begin(), latencies_ms.end());
-    r.p50_ms = latencies_ms[latencies_ms.size() / 2];
-    r.p99_ms = latencies_ms[std::min(latencies_ms.size() - 1, latencies_ms.size() * 99 / 100)];
-  }
-  return r;
-}
 
 asio::awaitable<void> open311_client(unsigned short port, clock_type::time_point end,
                                      std::vector<double>& latencies, std::size_t& errors, int id) {
@@ -160,51 +140,11 @@ Result run_clients(Client client, unsigned short port, int clients, int seconds)
 // redis-benchmark running EVALSHA of the ingest script with arguments shaped like an Open311
 // request (a new conversation for a contact, no idempotency key).
 Result baseline(RedisServer& redis, int clients, std::size_t requests) {
-  std::string source = std::string(frontdoor::store::lua::common) + "\n" +
-                       std::string(frontdoor::store::lua::ingest);
-  frontdoor::redis::Script script("ingest", source);
-  std::string path = fresh_dir("bench") + "/ingest.lua";
-  std::ofstream(path) << source;
-  std::string port = redis.url().substr(redis.url().rfind(':') + 1);
-  std::string load = "redis-cli -p " + port + " -x SCRIPT LOAD < " + path + " > /dev/null";
-  if (std::system(load.c_str()) != 0) throw std::runtime_error("SCRIPT LOAD failed");
-  std::string command =
-      "redis-benchmark -p " + port + " -c " + std::to_string(clients) + " -n " +
-      std::to_string(requests) + " --csv EVALSHA " + script.sha() +
+  return script_baseline(
+      redis, clients, requests,
       " 0 webform email:r1@example.org Resident 'Pothole on Main' Pothole '' '' 1 '' '' streets 0 "
       "'{\"service_code\":\"pothole\",\"lat\":\"45.52\",\"long\":\"-122.67\"}' 604800 100000 "
-      "'[]'";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buf[1024];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  pclose(pipe);
-  // CSV:
-  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  // The test name holds the script's arguments (quotes and commas included): read the seven
-  // figures from the end of the line.
-  auto line = out.substr(out.find('\n') + 1);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  std::vector<std::string> cells;
-  for (int i = 0; i < 7; ++i) {
-    auto comma = line.rfind(',');
-    if (comma == std::string::npos)
-      throw std::runtime_error("unexpected redis-benchmark output: " + out);
-    std::string cell = line.substr(comma + 1);
-    cells.insert(cells.begin(), cell.substr(1, cell.size() - 2));
-    line.resize(comma);
-  }
-  Result r;
-  r.rate = std::stod(cells[0]);
-  r.p50_ms = std::stod(cells[3]);
-  r.p99_ms = std::stod(cells[5]);
-  r.count = requests;
-  return r;
-}
-
-void print(const char* name, const Result& r) {
-  std::printf("%-34s %10.0f msgs/s   p50 %7.2f ms   p99 %7.2f ms   (%zu msgs, %zu errors)\n", name,
-              r.rate, r.p50_ms, r.p99_ms, r.count, r.errors);
+      "'[]'");
 }
 
 }  // namespace

@@ -40,17 +40,16 @@
 #include <string_view>
 #include <thread>
 
+#include "bench/bench_report.hpp"
 #include "channels/sms/twilio_signature.hpp"
 #include "daemon/net/http_client.hpp"
 #include "daemon/redis/redis_client.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/kannel_rig.hpp"
 
-namespace frontdoor::store::lua {
-extern const std::string_view common, ingest;
-}
-
 namespace {
+
+using namespace frontdoor::bench;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -82,26 +81,6 @@ const std::vector<std::string> kBodies = {
     "Water is coming up out of the storm drain at SE 50th & Powell",
     "Hay un perro suelto en el parque Woodlawn, parece perdido",
 };
-
-struct Result {
-  double rate = 0;
-  double p50_ms = 0, p99_ms = 0;
-  std::size_t count = 0, errors = 0;
-  std::string cpu;  // CPU seconds by process during the phase
-};
-
-Result summarize(std::vector<double>& latencies_ms, double seconds, std::size_t errors) {
-  Result r;
-  r.count = latencies_ms.size();
-  r.errors = errors;
-  r.rate = r.count / seconds;
-  if (!latencies_ms.empty()) {
-    std::sort(latencies_ms.begin(), latencies_ms.end());
-    r.p50_ms = latencies_ms[latencies_ms.size() / 2];
-    r.p99_ms = latencies_ms[std::min(latencies_ms.size() - 1, latencies_ms.size() * 99 / 100)];
-  }
-  return r;
-}
 
 // This process and the processes it started (redis-server, frontdoord, bearerbox, smsbox,
 // fakesmsc), from /proc, with the CPU seconds (user + system, all threads) each has used.
@@ -308,72 +287,18 @@ Result run_twilio(unsigned short port, int clients, int seconds) {
 // --- 2. Baseline ---------------------------------------------------------------------------
 
 // What a shell command prints on stdout.
-std::string output_of(const std::string& command) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) throw std::runtime_error("cannot run " + command);
-  std::string out;
-  char buf[1024];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  pclose(pipe);
-  return out;
-}
-
 // redis-benchmark running EVALSHA of the ingest script with the arguments the SMS channel passes
 // for one of those webhooks: a new resident (random number), a fresh idempotency key, the city
 // number and provider as attributes, no attachments.
 Result baseline(RedisServer& redis, int clients, std::size_t requests) {
-  std::string source = std::string(frontdoor::store::lua::common) + "\n" +
-                       std::string(frontdoor::store::lua::ingest);
-  frontdoor::redis::Script script("ingest", source);
-  std::string dir = fresh_dir("bench"), path = dir + "/ingest.lua";
-  std::ofstream(path) << source;
-  std::string port = redis.url().substr(redis.url().rfind(':') + 1);
-  std::string load = "redis-cli -p " + port + " -x SCRIPT LOAD < " + path + " > /dev/null";
-  int loaded = std::system(load.c_str());
-  std::filesystem::remove_all(dir);
-  if (loaded != 0) throw std::runtime_error("SCRIPT LOAD failed");
   // ARGV: channel address display_name text subject idempotency_key conversation_hint
   // new_conversation language language_source queue priority attributes dedup_ttl_s
-  // events_maxlen attachments. __rand_int__ is a fresh 12-digit number in each argument (below
-  // -r, which redis-benchmark reads as an int).
+  // events_maxlen attachments. __rand_int__ is a fresh 12-digit number in each argument.
   const std::string args =
       " 0 sms 'phone:+1__rand_int__' '' 'Hay un bache enorme en la calle Alberta frente a la "
       "escuela' '' 'twilio:SM__rand_int__' '' 0 '' '' general 0 "
       "'{\"sms_to\":\"+15035550100\",\"sms_provider\":\"twilio\"}' 604800 100000 '[]'";
-  // redis-benchmark counts an error reply as a request done: run the script once first and make
-  // sure it succeeds with these arguments (a script that gained an argument fails fast).
-  std::string probe_args = args;
-  for (std::size_t at; (at = probe_args.find("__rand_int__")) != std::string::npos;)
-    probe_args.replace(at, 12, "000000000000");
-  std::string probe_out =
-      output_of("redis-cli -p " + port + " EVALSHA " + script.sha() + probe_args + " 2>&1");
-  if (probe_out.empty() || probe_out.find("ERR") != std::string::npos)
-    throw std::runtime_error("the ingest script fails with the baseline's arguments: " + probe_out);
-  std::string command = "redis-benchmark -p " + port + " -c " + std::to_string(clients) + " -n " +
-                        std::to_string(requests) + " -r 2000000000 --csv EVALSHA " + script.sha() +
-                        args;
-  std::string out = output_of(command);
-  // CSV:
-  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  // The test name holds the script's arguments (quotes and commas included): read the seven
-  // figures from the end of the line.
-  auto line = out.substr(out.find('\n') + 1);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  std::vector<std::string> cells;
-  for (int i = 0; i < 7; ++i) {
-    auto comma = line.rfind(',');
-    if (comma == std::string::npos)
-      throw std::runtime_error("unexpected redis-benchmark output: " + out);
-    std::string cell = line.substr(comma + 1);
-    cells.insert(cells.begin(), cell.substr(1, cell.size() - 2));
-    line.resize(comma);
-  }
-  Result r;
-  r.rate = std::stod(cells[0]);
-  r.p50_ms = std::stod(cells[3]);
-  r.p99_ms = std::stod(cells[5]);
-  r.count = requests;
-  return r;
+  return script_baseline(redis, clients, requests, args);
 }
 
 // --- 3. Kannel MO --------------------------------------------------------------------------
@@ -480,12 +405,6 @@ Burst kannel_burst(KannelRig& kannel, long messages, Count count, bool pin) {
   b.cpu = cpu_used(cpu_before, cpu_snapshot());
   if (!b.complete) std::fprintf(stderr, "burst incomplete:\n%s\n", kannel.logs().c_str());
   return b;
-}
-
-void print(const char* name, const Result& r) {
-  std::printf("%-36s %8.0f msgs/s   p50 %6.2f ms   p99 %6.2f ms   (%zu msgs, %zu errors)\n", name,
-              r.rate, r.p50_ms, r.p99_ms, r.count, r.errors);
-  if (!r.cpu.empty()) std::printf("%-36s CPU s: %s\n", "", r.cpu.c_str());
 }
 
 void print(const char* name, const Burst& b) {

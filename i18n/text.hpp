@@ -16,4 +16,7 @@ std::optional<std::string> normalize_nfc(std::string_view utf8);
 // Number of code points in valid UTF-8.
 std::size_t code_points(std::string_view utf8);
 
+// `text` safe inside HTML element content and attribute values (& < > " ' escaped).
+std::string escape_html(std::string_view text);
+
 }  // namespace frontdoor::i18n

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -120,6 +119,18 @@ std::string ascii_lower(std::string_view s) {
 }
 
 bool is_blank(std::string_view s) { return trim(s).empty(); }
+
+bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || is_ascii_digit(c); }
+
+// The value of a hexadecimal digit, or -1.
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 void append_utf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {
@@ -379,17 +390,82 @@ bool is_undeclared(const std::string& label) {
   return std::find(kUndeclared.begin(), kUndeclared.end(), label) != kUndeclared.end();
 }
 
+// `bytes` in `charset` (an iconv or GMime name) as UTF-8, or nullopt when iconv lacks it.
+std::optional<std::string> convert(const char* charset, std::string_view bytes,
+                                   std::size_t& replaced) {
+  const Converter converter(charset);
+  if (!converter.ok()) return std::nullopt;
+  return converter.convert(bytes, replaced);
+}
+
 // Text without a (usable) charset: UTF-8 when it is valid UTF-8, else windows-1252.
 std::string decode_undeclared(std::string_view bytes, std::size_t& replaced) {
   std::size_t invalid = 0;
   std::string utf8 = valid_utf8(bytes, invalid);
   if (invalid == 0) return utf8;
-  const Converter windows_1252("CP1252");
-  if (!windows_1252.ok()) {
-    replaced += invalid;
-    return utf8;
+  std::optional<std::string> windows_1252 = convert("CP1252", bytes, replaced);
+  if (windows_1252) return std::move(*windows_1252);
+  replaced += invalid;
+  return utf8;
+}
+
+// ISO-2022-JP text with each two-byte JIS X 0208 code written as the Shift_JIS code of the same
+// row and cell (and JIS X 0201 katakana as its one-byte code): the CP932 reading of what Windows
+// writes as ISO-2022-JP (CP50220/CP50221), whose NEC and IBM extensions (①, ㈱, Ⅲ) sit in
+// rows that plain JIS X 0208 leaves empty.
+std::string jis_to_shift_jis(std::string_view in) {
+  enum class Set { ascii, jis_x0208, katakana };
+  Set set = Set::ascii;
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size();) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    const std::string_view escape = in.substr(i + 1, 2);
+    if (c == 0x1B && (escape == "(B" || escape == "(J")) {
+      set = Set::ascii;
+      i += 3;
+    } else if (c == 0x1B && (escape == "$B" || escape == "$@")) {
+      set = Set::jis_x0208;
+      i += 3;
+    } else if (c == 0x1B && escape == "(I") {
+      set = Set::katakana;
+      i += 3;
+    } else if (c == 0x0E || c == 0x0F) {  // SO/SI around katakana (CP50222)
+      set = c == 0x0E ? Set::katakana : Set::ascii;
+      ++i;
+    } else if (set == Set::katakana && c >= 0x21 && c <= 0x5F) {
+      out += static_cast<char>(c + 0x80);
+      ++i;
+    } else if (set == Set::jis_x0208 && c >= 0x21 && c <= 0x7E && i + 1 < in.size()) {
+      const auto cell = static_cast<unsigned char>(in[i + 1]);
+      out += static_cast<char>(((c + 1) >> 1) + (c <= 0x5E ? 0x70 : 0xB0));
+      out += static_cast<char>(cell + ((c & 1) != 0 ? (cell <= 0x5F ? 0x1F : 0x20) : 0x7E));
+      i += 2;
+    } else {
+      out += static_cast<char>(c);
+      ++i;
+    }
   }
-  return windows_1252.convert(bytes, replaced);
+  return out;
+}
+
+// ISO-2022-JP as UTF-8. When the strict reading has to replace something, the text is read
+// again the way Windows writes it (jis_to_shift_jis), and the reading that replaces less wins.
+std::string decode_iso_2022_jp(std::string_view bytes, std::size_t& replaced) {
+  std::size_t strict_replaced = 0;
+  std::optional<std::string> strict = convert("ISO-2022-JP", bytes, strict_replaced);
+  if (strict && strict_replaced == 0) return std::move(*strict);
+  std::size_t windows_replaced = 0;
+  std::optional<std::string> windows = convert("CP932", jis_to_shift_jis(bytes), windows_replaced);
+  if (windows && (!strict || windows_replaced < strict_replaced)) {
+    replaced += windows_replaced;
+    return std::move(*windows);
+  }
+  if (strict) {
+    replaced += strict_replaced;
+    return std::move(*strict);
+  }
+  return decode_undeclared(bytes, replaced);
 }
 
 // `bytes` in the charset `label` as UTF-8. `where` names the part in problems.
@@ -402,15 +478,15 @@ std::string decode_text(std::string_view bytes, std::string_view label, const st
     text = decode_undeclared(bytes, replaced);
   } else if (charset == "utf-8" || charset == "utf8") {
     text = valid_utf8(bytes, replaced);
+  } else if (charset == "iso-2022-jp" || charset == "csiso2022jp") {
+    text = decode_iso_2022_jp(bytes, replaced);
+  } else if (std::optional<std::string> converted =
+                 convert(superset_charset(charset).c_str(), bytes, replaced)) {
+    text = std::move(*converted);
   } else {
-    const Converter converter(superset_charset(charset).c_str());
-    if (converter.ok()) {
-      text = converter.convert(bytes, replaced);
-    } else {
-      problems.add(where + " in unknown charset \"" + one_line(valid_utf8(charset.substr(0, 40))) +
-                   "\", read as undeclared");
-      text = decode_undeclared(bytes, replaced);
-    }
+    problems.add(where + " in unknown charset \"" + one_line(valid_utf8(charset.substr(0, 40))) +
+                 "\", read as undeclared");
+    text = decode_undeclared(bytes, replaced);
   }
   if (replaced > 0) {
     problems.add(where + ": " + std::to_string(replaced) +
@@ -418,6 +494,97 @@ std::string decode_text(std::string_view bytes, std::string_view label, const st
                  one_line(valid_utf8(charset.substr(0, 40))) + "\" replaced by U+FFFD");
   }
   return text;
+}
+
+// An RFC 2047 encoded word of a header value.
+struct EncodedWord {
+  std::size_t start = 0;  // of "=?"
+  std::size_t end = 0;    // just past "?="
+  std::string charset;    // lower-case, without an RFC 2231 language
+  std::string bytes;      // the B or Q payload, decoded
+};
+
+// The well-formed encoded words of `raw`, in order.
+std::vector<EncodedWord> encoded_words(std::string_view raw) {
+  std::vector<EncodedWord> words;
+  for (std::size_t start = raw.find("=?"); start != std::string_view::npos;
+       start = raw.find("=?", start + 2)) {
+    const std::size_t charset_end = raw.find('?', start + 2);
+    if (charset_end == std::string_view::npos || charset_end + 2 >= raw.size() ||
+        raw[charset_end + 2] != '?') {
+      continue;
+    }
+    const char encoding = ascii_lower(raw[charset_end + 1]);
+    const std::size_t text_start = charset_end + 3;
+    const std::size_t end = raw.find("?=", text_start);
+    if ((encoding != 'b' && encoding != 'q') || end == std::string_view::npos) continue;
+    std::string_view charset = raw.substr(start + 2, charset_end - start - 2);
+    charset = charset.substr(0, charset.find('*'));
+    const std::string_view text = raw.substr(text_start, end - text_start);
+    if (charset.empty() || charset.find_first_of(" \t") != std::string_view::npos ||
+        text.find_first_of(" \t") != std::string_view::npos) {
+      continue;
+    }
+    EncodedWord word{start, end + 2, ascii_lower(charset), {}};
+    if (encoding == 'b') {
+      word.bytes.resize(text.size() * 3 / 4 + 3);
+      gint state = 0;
+      guint save = 0;
+      word.bytes.resize(g_base64_decode_step(
+          text.data(), text.size(), reinterpret_cast<guchar*>(word.bytes.data()), &state, &save));
+    } else {
+      for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '_') {
+          word.bytes += ' ';
+        } else if (text[i] == '=' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 &&
+                   hex_digit(text[i + 2]) >= 0) {
+          word.bytes += static_cast<char>(hex_digit(text[i + 1]) * 16 + hex_digit(text[i + 2]));
+          i += 2;
+        } else {
+          word.bytes += text[i];
+        }
+      }
+    }
+    words.push_back(std::move(word));
+    start = end;
+  }
+  return words;
+}
+
+// `raw` (an unfolded header value) with each run of encoded words (words separated by nothing
+// but whitespace) written as one UTF-8 encoded word, for GMime's header parsers to read.
+// The words are decoded by decode_text(), so by the charset rules of bodies (contract 3);
+// adjacent words in one charset are decoded together, so a character split between two words
+// survives. GMime on its own reads the words of a run in one charset as one base64 stream and
+// loses what follows a padded word ("=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IFdvcmxk?=" gives "Hello").
+std::string with_utf8_encoded_words(std::string_view raw, Problems& problems) {
+  const std::vector<EncodedWord> words = encoded_words(raw);
+  // Whether words[i] and words[i + 1] are in one run.
+  auto adjacent = [&](std::size_t i) {
+    return i + 1 < words.size() &&
+           is_blank(raw.substr(words[i].end, words[i + 1].start - words[i].end));
+  };
+  std::string out;
+  std::size_t copied = 0;
+  for (std::size_t first = 0; first < words.size();) {
+    std::string utf8;
+    std::size_t i = first;
+    for (;;) {
+      std::string bytes = words[i].bytes;
+      while (adjacent(i) && words[i + 1].charset == words[i].charset) bytes += words[++i].bytes;
+      utf8 += decode_text(bytes, words[i].charset, "encoded word in a header", problems);
+      if (!adjacent(i)) break;
+      ++i;
+    }
+    const GCharPtr base64(
+        g_base64_encode(reinterpret_cast<const guchar*>(utf8.data()), utf8.size()));
+    out.append(raw.substr(copied, words[first].start - copied));
+    out.append("=?UTF-8?B?").append(str(base64.get())).append("?=");
+    copied = words[i].end;
+    first = i + 1;
+  }
+  out.append(raw.substr(copied));
+  return out;
 }
 
 // The charset an HTML document declares in a <meta> tag near its start, or "".
@@ -431,9 +598,8 @@ std::string meta_charset(std::string_view html) {
     std::size_t begin = at + 8;
     while (begin < head.size() && (head[begin] == '"' || head[begin] == '\'')) ++begin;
     std::size_t stop = begin;
-    while (stop < head.size() &&
-           (std::isalnum(static_cast<unsigned char>(head[stop])) || head[stop] == '-' ||
-            head[stop] == '_' || head[stop] == '.' || head[stop] == ':')) {
+    while (stop < head.size() && (is_ascii_alnum(head[stop]) || head[stop] == '-' ||
+                                  head[stop] == '_' || head[stop] == '.' || head[stop] == ':')) {
       ++stop;
     }
     return head.substr(begin, stop - begin);
@@ -563,10 +729,6 @@ std::optional<char32_t> named_entity(std::string_view name) {
   return std::nullopt;
 }
 
-bool is_ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || is_ascii_digit(c); }
-
 // The character reference starting at html[at] == '&': its UTF-8 text and length, or nullopt
 // when there is none (the '&' is then plain text).
 std::optional<std::pair<std::string, std::size_t>> character_reference(std::string_view html,
@@ -578,10 +740,8 @@ std::optional<std::pair<std::string, std::size_t>> character_reference(std::stri
     if (hex) ++i;
     const std::size_t digits_start = i;
     std::uint32_t value = 0;
-    while (i < html.size() && (hex ? std::isxdigit(static_cast<unsigned char>(html[i])) != 0
-                                   : is_ascii_digit(html[i]))) {
-      const char c = ascii_lower(html[i]);
-      const std::uint32_t digit = is_ascii_digit(c) ? c - '0' : c - 'a' + 10;
+    while (i < html.size() && (hex ? hex_digit(html[i]) >= 0 : is_ascii_digit(html[i]))) {
+      const auto digit = static_cast<std::uint32_t>(hex_digit(html[i]));
       value = std::min<std::uint32_t>(value * (hex ? 16 : 10) + digit, 0x110000);
       ++i;
     }
@@ -926,23 +1086,58 @@ std::vector<MailAddress> mailboxes(InternetAddressList* list) {
   return out;
 }
 
-MailAddress first_mailbox(InternetAddressList* list) {
-  std::vector<MailAddress> all = mailboxes(list);
-  return all.empty() ? MailAddress{} : std::move(all.front());
+// The unfolded raw values of the headers of `object` named `name`, in order.
+std::vector<std::string> raw_headers(GMimeObject* object, const char* name) {
+  std::vector<std::string> values;
+  GMimeHeaderList* headers = g_mime_object_get_header_list(object);
+  for (int i = 0; i < g_mime_header_list_get_count(headers); ++i) {
+    GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+    if (g_ascii_strcasecmp(g_mime_header_get_name(header), name) != 0) continue;
+    const GCharPtr unfolded(
+        g_mime_utils_header_unfold(str(g_mime_header_get_raw_value(header)).c_str()));
+    values.emplace_back(trim(str(unfolded.get())));
+  }
+  return values;
 }
 
-void read_headers(GMimeMessage* message, ParsedMail& mail, Problems& problems) {
+// Subject, decoded (contract 3 for its encoded words; raw 8-bit text by the fallback charsets).
+std::string subject(GMimeMessage* message, GMimeParserOptions* options, Problems& problems) {
+  const std::vector<std::string> values = raw_headers(GMIME_OBJECT(message), "Subject");
+  if (values.empty()) return {};
+  const GCharPtr decoded(g_mime_utils_header_decode_text(
+      options, with_utf8_encoded_words(values.front(), problems).c_str()));
+  return one_line(valid_utf8(str(decoded.get())));
+}
+
+// The mailboxes of every header named `name` (several To: lines make one list).
+std::vector<MailAddress> address_header(GMimeMessage* message, const char* name,
+                                        GMimeParserOptions* options, Problems& problems) {
+  std::string joined;
+  for (const std::string& value : raw_headers(GMIME_OBJECT(message), name)) {
+    joined += (joined.empty() ? "" : ", ") + value;
+  }
+  if (joined.empty()) return {};
+  const GObjectRef<InternetAddressList> list(
+      internet_address_list_parse(options, with_utf8_encoded_words(joined, problems).c_str()));
+  return mailboxes(list.get());
+}
+
+void read_headers(GMimeMessage* message, GMimeParserOptions* options, ParsedMail& mail,
+                  Problems& problems) {
   GMimeObject* object = GMIME_OBJECT(message);
   mail.message_id = one_line(valid_utf8(str(g_mime_message_get_message_id(message))));
   const std::vector<std::string> replied_to =
       message_ids(g_mime_object_get_header(object, "In-Reply-To"));
   if (!replied_to.empty()) mail.in_reply_to = replied_to.front();
   mail.references = message_ids(g_mime_object_get_header(object, "References"));
-  mail.from = first_mailbox(g_mime_message_get_from(message));
-  mail.reply_to = first_mailbox(g_mime_message_get_reply_to(message));
-  mail.to = mailboxes(g_mime_message_get_to(message));
-  mail.cc = mailboxes(g_mime_message_get_cc(message));
-  mail.subject = one_line(valid_utf8(str(g_mime_message_get_subject(message))));
+  for (auto [name, single] :
+       {std::pair{"From", &mail.from}, std::pair{"Reply-To", &mail.reply_to}}) {
+    std::vector<MailAddress> found = address_header(message, name, options, problems);
+    if (!found.empty()) *single = std::move(found.front());
+  }
+  mail.to = address_header(message, "To", options, problems);
+  mail.cc = address_header(message, "Cc", options, problems);
+  mail.subject = subject(message, options, problems);
   mail.date = header(object, "Date").value_or("");
   if (GDateTime* date = g_mime_message_get_date(message)) {
     mail.date_unix = g_date_time_to_unix(date);
@@ -1144,10 +1339,31 @@ class BodyReader {
     pieces_.push_back(std::move(piece));
   }
 
+  // The file name of `object`: the filename parameter of Content-Disposition, else the name
+  // parameter of Content-Type. RFC 2231 values are GMime's; encoded words (not standard in
+  // parameters, but what Outlook and Gmail write) are read by with_utf8_encoded_words().
+  std::string filename(GMimeObject* object) {
+    for (const std::string& raw : raw_headers(object, "Content-Disposition")) {
+      const GObjectRef<GMimeContentDisposition> disposition(g_mime_content_disposition_parse(
+          options_, with_utf8_encoded_words(raw, problems_).c_str()));
+      const char* name =
+          disposition ? g_mime_content_disposition_get_parameter(disposition.get(), "filename")
+                      : nullptr;
+      if (name != nullptr) return safe_filename(name);
+    }
+    for (const std::string& raw : raw_headers(object, "Content-Type")) {
+      const GObjectRef<GMimeContentType> type(
+          g_mime_content_type_parse(options_, with_utf8_encoded_words(raw, problems_).c_str()));
+      const char* name = type ? g_mime_content_type_get_parameter(type.get(), "name") : nullptr;
+      if (name != nullptr) return safe_filename(name);
+    }
+    return {};
+  }
+
   void add_attachment(GMimePart* part, const std::string& type, bool is_inline) {
     GMimeObject* object = GMIME_OBJECT(part);
     MailAttachment attachment;
-    attachment.filename = safe_filename(g_mime_part_get_filename(part));
+    attachment.filename = filename(object);
     attachment.content_type = type;
     attachment.content_id = one_line(valid_utf8(str(g_mime_object_get_content_id(object))));
     attachment.data = decoded_content(part);
@@ -1158,9 +1374,7 @@ class BodyReader {
   void add_message_attachment(GMimeMessagePart* part) {
     GMimeObject* object = GMIME_OBJECT(part);
     MailAttachment attachment;
-    const char* filename = g_mime_object_get_content_disposition_parameter(object, "filename");
-    if (filename == nullptr) filename = g_mime_object_get_content_type_parameter(object, "name");
-    attachment.filename = safe_filename(filename);
+    attachment.filename = filename(object);
     attachment.content_type = mime_type(object);
     attachment.content_id = one_line(valid_utf8(str(g_mime_object_get_content_id(object))));
     if (GMimeMessage* message = g_mime_message_part_get_message(part)) {
@@ -1416,7 +1630,7 @@ ParsedMail parse_mail(std::string_view raw) {
     return mail;
   }
 
-  read_headers(message.get(), mail, problems);
+  read_headers(message.get(), options.get(), mail, problems);
   GMimeObject* root = g_mime_message_get_mime_part(message.get());
   BodyReader body(mail, options.get(), problems);
   body.read(root, Role::shown, 0);

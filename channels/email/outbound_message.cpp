@@ -1,5 +1,7 @@
 #include "channels/email/outbound_message.hpp"
 
+#include "i18n/text.hpp"
+
 #include <gmime/gmime.h>
 
 #include <algorithm>
@@ -150,29 +152,7 @@ std::string unix_newlines(std::string_view text) {
   return out;
 }
 
-void append_escaped(std::string& out, std::string_view text) {
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
+void append_escaped(std::string& out, std::string_view text) { out += i18n::escape_html(text); }
 
 // The length of the link starting at line[at], or 0 when none starts there.
 std::size_t link_length(std::string_view line, std::size_t at) {

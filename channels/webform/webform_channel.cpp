@@ -14,6 +14,7 @@
 #include "daemon/ingest/ingest.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/store/conversation_store.hpp"
+#include "i18n/text.hpp"
 
 namespace frontdoor::webform {
 namespace {
@@ -72,40 +73,14 @@ std::optional<long long> parse_iso8601(const std::string& s) {
   return (static_cast<long long>(timegm(&tm)) - offset_s) * 1000;
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 HttpResponse html_page(int status, const std::string& title, const std::string& body_html) {
   return HttpResponse::text(
       status,
       "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
       "content=\"width=device-width,initial-scale=1\"><title>" +
-          html_escape(title) +
+          i18n::escape_html(title) +
           "</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body><main><h1>" +
-          html_escape(title) + "</h1>" + body_html +
+          i18n::escape_html(title) + "</h1>" + body_html +
           "<p><a href=\"/report\">Report something else</a></p></main></body></html>",
       "text/html; charset=utf-8");
 }
@@ -130,7 +105,7 @@ class WebformChannel : public Channel {
           return html_page(http::http_status(code),
                            code == ErrorCode::unavailable ? "Please try again in a moment"
                                                           : "We could not file your report",
-                           "<p>" + html_escape(message) + "</p>");
+                           "<p>" + i18n::escape_html(message) + "</p>");
         });
     router.add("GET", "/open311/v2/services.{format}",
                [this](HttpRequest&, const PathParams& p) -> asio::awaitable<HttpResponse> {
@@ -321,7 +296,7 @@ class WebformChannel : public Channel {
     auto parsed = open311::parse_new_request(req.body);
     std::string problems;
     if (auto* errors = std::get_if<std::vector<open311::Error>>(&parsed)) {
-      for (const auto& e : *errors) problems += "<li>" + html_escape(e.description) + "</li>";
+      for (const auto& e : *errors) problems += "<li>" + i18n::escape_html(e.description) + "</li>";
     } else {
       const auto& r = std::get<open311::NewRequest>(parsed);
       bool offered = false;
@@ -339,7 +314,7 @@ class WebformChannel : public Channel {
     co_return html_page(
         201, "Thank you",
         "<p>Your report is filed. Your reference number is <strong id=\"reference\">" +
-            html_escape(id) + "</strong>. Keep it to ask about your report.</p>");
+            i18n::escape_html(id) + "</strong>. Keep it to ask about your report.</p>");
   }
 
   const Config::Webform& config_;

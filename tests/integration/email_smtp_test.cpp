@@ -257,7 +257,8 @@ TEST_CASE("a long mail is kept shortened and a bounce of a foreign mail is noted
   for (int i = 0; i < 1500; ++i) body += "Line " + std::to_string(i) + " of a very long report.\n";
   REQUIRE(send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
                    "From: Ana <ana@example.org>\nTo: 311@city.test\nSubject: Long\n"
-                   "Message-ID: <long@example.org>\n\n" + body)
+                   "Message-ID: <long@example.org>\n\n" +
+                       body)
               .status == 0);
   auto list = conversations(daemon, token);
   REQUIRE(list.size() == 1);
@@ -266,17 +267,18 @@ TEST_CASE("a long mail is kept shortened and a bounce of a foreign mail is noted
   CHECK(text.find("(shortened: the full mail is kept)") != std::string::npos);
 
   // A delivery report about a mail that was never ours (here: the resident's own).
-  auto bounce = send_raw(setup.smtp_port, "", "311@city.test",
-                         "From: MAILER-DAEMON@example.org\nTo: 311@city.test\n"
-                         "Subject: Undelivered Mail Returned to Sender\n"
-                         "Message-ID: <dsn-1@example.org>\nMIME-Version: 1.0\n"
-                         "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
-                         "--b\nContent-Type: text/plain\n\nDelivery failed.\n\n"
-                         "--b\nContent-Type: message/delivery-status\n\n"
-                         "Reporting-MTA: dns; example.org\n\n"
-                         "Final-Recipient: rfc822; nobody@example.org\nAction: failed\nStatus: 5.1.1\n\n"
-                         "--b\nContent-Type: text/rfc822-headers\n\n"
-                         "Message-ID: <long@example.org>\nSubject: Long\n\n--b--\n");
+  auto bounce =
+      send_raw(setup.smtp_port, "", "311@city.test",
+               "From: MAILER-DAEMON@example.org\nTo: 311@city.test\n"
+               "Subject: Undelivered Mail Returned to Sender\n"
+               "Message-ID: <dsn-1@example.org>\nMIME-Version: 1.0\n"
+               "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n"
+               "--b\nContent-Type: text/plain\n\nDelivery failed.\n\n"
+               "--b\nContent-Type: message/delivery-status\n\n"
+               "Reporting-MTA: dns; example.org\n\n"
+               "Final-Recipient: rfc822; nobody@example.org\nAction: failed\nStatus: 5.1.1\n\n"
+               "--b\nContent-Type: text/rfc822-headers\n\n"
+               "Message-ID: <long@example.org>\nSubject: Long\n\n--b--\n");
   CHECK(bounce.status == 0);
   CHECK(bounce.output.find("250 2.0.0 bounce noted") != std::string::npos);
   CHECK(conversations(daemon, token).size() == 1);

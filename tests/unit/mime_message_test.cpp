@@ -285,13 +285,16 @@ TEST_CASE("every required charset is converted to UTF-8") {
        "Мусор на улице Ленина не вывозят уже две недели."},
       {"charset-iso-2022-jp.eml", "道路の穴について",
        "道路に大きな穴があります。早急に修理をお願いします。"},
-      {"charset-shift_jis.eml", "ゴミ収集日の問い合わせ",
+      {"charset-iso-2022-jp-windows.eml", "①番地の工事騒音（㈱ミナト建設）",
+       "工事の騒音がひどいです。現場は①番地、施工は㈱ミナト建設です。"},
+      {"charset-shift_jis.eml", "①番地のゴミ収集日",
        "ゴミの収集日を教えてください。住所は①番地です。"},
       {"charset-gb2312.eml", "路灯坏了", "路灯坏了，请尽快修理。"},
       {"charset-gbk.eml", "垃圾桶满了", "朱镕基路的垃圾桶已经满了。"},
       {"charset-big5.eml", "路燈壞了", "路燈壞了，請盡快修理。"},
       {"charset-euc-kr.eml", "가로등 고장", "가로등이 고장났습니다. 빨리 고쳐 주세요."},
-      {"charset-ks_c_5601-1987.eml", "가로등 고장", "똠방각하 거리의 가로등이 고장났습니다."},
+      {"charset-ks_c_5601-1987.eml", "똠방각하 거리 가로등 고장",
+       "똠방각하 거리의 가로등이 고장났습니다."},
   };
   for (const Case& c : cases) {
     INFO(c.file);
@@ -313,6 +316,45 @@ TEST_CASE("RFC 2047 encoded words in B and Q encodings are decoded") {
   CHECK(q.subject == "Réparation de la chaussée rue François");  // adjacent words joined
   CHECK(q.from.name == "François Pérez");
   CHECK(q.text == "La chaussée est abîmée.");
+}
+
+TEST_CASE("encoded words in headers follow the charset rules of bodies") {
+  const ParsedMail mail = parse_mail(
+      message_with("Subject: =?iso-8859-1?q?It=92s_broken?= =?UTF-8*es?Q?_Se=C3=B1al?=\r\n"
+                   "Cc: =?Shift_JIS?B?h0CNho66gsyTY5KG?= <tanaka@example.jp>, =?x-klingon?Q?Worf?= "
+                   "<worf@example.org>\r\n"));
+  CHECK(mail.subject == "It’s broken Señal");
+  REQUIRE(mail.cc.size() == 2);
+  CHECK(mail.cc[0].name == "①号室の田中");
+  CHECK(mail.cc[0].address == "tanaka@example.jp");
+  CHECK(mail.cc[1].name == "Worf");
+  CHECK(has_problem(mail, "encoded word in a header in unknown charset \"x-klingon\""));
+}
+
+TEST_CASE("runs of encoded words keep every word, padded or split inside a character") {
+  // GMime alone reads "Hello" for the first two and loses the second word of the name.
+  CHECK(
+      parse_mail(message_with("Subject: =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IFdvcmxk?=\r\n")).subject ==
+      "Hello World");
+  CHECK(parse_mail(message_with("Subject: =?utf-8?B?b2LD?=\r\n =?utf-8?B?pHI=?=\r\n")).subject ==
+        "obär");
+  CHECK(parse_mail(
+            message_with("Subject: Re: =?UTF-8?Q?caf=C3=A9?= ok =?UTF-8?Q?d=C3=A9j=C3=A0?=\r\n"))
+            .subject == "Re: café ok déjà");
+  const ParsedMail mail = parse_mail(
+      "From: =?UTF-8?B?Tmd1eeG7hW4=?= =?UTF-8?B?IFbEg24gQW4=?= <an@example.vn>\r\n\r\nhi\r\n");
+  CHECK(mail.from.name == "Nguyễn Văn An");
+  CHECK(mail.from.address == "an@example.vn");
+
+  const ParsedMail named = parse_mail(
+      message_with("Content-Type: multipart/mixed; boundary=\"b\"\r\n",
+                   "--b\r\nContent-Type: application/pdf; name=\"=?UTF-8?B?SGVsbG8=?= "
+                   "=?UTF-8?B?IFdvcmxkLnBkZg==?=\"\r\n\r\n%PDF\r\n"
+                   "--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment;\r\n"
+                   " filename=\"=?ISO-8859-1?Q?Stra=DFe.jpg?=\"\r\n\r\nJFIF\r\n--b--\r\n"));
+  REQUIRE(named.attachments.size() == 2);
+  CHECK(named.attachments[0].filename == "Hello World.pdf");
+  CHECK(named.attachments[1].filename == "Straße.jpg");
 }
 
 TEST_CASE("text is valid UTF-8 whatever the bytes say") {

@@ -34,9 +34,14 @@ MESSAGES = [
     ("iso-2022-jp", "ISO-2022-JP", "iso2022_jp", "7bit",
      "道路の穴について",
      "道路に大きな穴があります。早急に修理をお願いします。"),
+    # Written as Outlook writes ISO-2022-JP (CP50221): ① and ㈱ are NEC extensions in JIS rows
+    # that plain ISO-2022-JP leaves empty.
+    ("iso-2022-jp-windows", "iso-2022-jp", "cp50221", "7bit",
+     "①番地の工事騒音（㈱ミナト建設）",
+     "工事の騒音がひどいです。現場は①番地、施工は㈱ミナト建設です。"),
     # Written as Windows writes "Shift_JIS": ① exists only in the CP932 superset.
     ("shift_jis", "Shift_JIS", "cp932", "base64",
-     "ゴミ収集日の問い合わせ",
+     "①番地のゴミ収集日",
      "ゴミの収集日を教えてください。住所は①番地です。"),
     ("gb2312", "GB2312", "gb2312", "base64",
      "路灯坏了",
@@ -53,19 +58,40 @@ MESSAGES = [
      "가로등이 고장났습니다. 빨리 고쳐 주세요."),
     # Outlook's label for Korean; 똠 exists only in the CP949 superset of EUC-KR.
     ("ks_c_5601-1987", "ks_c_5601-1987", "cp949", "base64",
-     "가로등 고장",
+     "똠방각하 거리 가로등 고장",
      "똠방각하 거리의 가로등이 고장났습니다."),
 ]
 
 
+def cp50221(text):
+    """ISO-2022-JP as Windows writes it: the CP932 code of each character, as JIS row/cell."""
+    out, jis = b"", False
+    for ch in text:
+        sjis = ch.encode("cp932")
+        if len(sjis) == 1:
+            out += (b"\x1b(B" if jis else b"") + sjis
+            jis = False
+            continue
+        s1, s2 = sjis
+        j1 = (s1 - (0x70 if s1 < 0xA0 else 0xB0)) * 2 - (1 if s2 < 0x9F else 0)
+        j2 = s2 - (0x1F if s2 < 0x7F else 0x20 if s2 < 0x9F else 0x7E)
+        out += (b"" if jis else b"\x1b$B") + bytes([j1, j2])
+        jis = True
+    return out + (b"\x1b(B" if jis else b"")
+
+
+def encode(text, codec):
+    return cp50221(text) if codec == "cp50221" else text.encode(codec)
+
+
 def encoded_word(label, codec, text):
-    return "=?%s?B?%s?=" % (label, base64.b64encode(text.encode(codec)).decode("ascii"))
+    return "=?%s?B?%s?=" % (label, base64.b64encode(encode(text, codec)).decode("ascii"))
 
 
 def body_bytes(codec, transfer, text):
     if transfer == "quoted-printable":  # encoded with bare LF line ends, then written as CRLF
-        return quopri.encodestring((text + "\n").encode(codec)).replace(b"\n", b"\r\n")
-    raw = (text + "\r\n").encode(codec)
+        return quopri.encodestring(encode(text + "\n", codec)).replace(b"\n", b"\r\n")
+    raw = encode(text + "\r\n", codec)
     if transfer == "base64":
         return base64.encodebytes(raw).replace(b"\n", b"\r\n")
     return raw
