@@ -1101,7 +1101,8 @@ std::vector<std::string> raw_headers(GMimeObject* object, const char* name) {
 }
 
 // Subject, decoded (contract 3 for its encoded words; raw 8-bit text by the fallback charsets).
-std::string subject(GMimeMessage* message, GMimeParserOptions* options, Problems& problems) {
+std::string decoded_subject(GMimeMessage* message, GMimeParserOptions* options,
+                            Problems& problems) {
   const std::vector<std::string> values = raw_headers(GMIME_OBJECT(message), "Subject");
   if (values.empty()) return {};
   const GCharPtr decoded(g_mime_utils_header_decode_text(
@@ -1137,7 +1138,7 @@ void read_headers(GMimeMessage* message, GMimeParserOptions* options, ParsedMail
   }
   mail.to = address_header(message, "To", options, problems);
   mail.cc = address_header(message, "Cc", options, problems);
-  mail.subject = subject(message, options, problems);
+  mail.subject = decoded_subject(message, options, problems);
   mail.date = header(object, "Date").value_or("");
   if (GDateTime* date = g_mime_message_get_date(message)) {
     mail.date_unix = g_date_time_to_unix(date);

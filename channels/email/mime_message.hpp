@@ -11,9 +11,12 @@
 //     and any byte sequence that cannot be converted becomes U+FFFD. Normalization (NFC) is left
 //     to ingest. Attachment data is the decoded bytes, untouched.
 //  3. Charset labels are read as their common supersets, as mail clients write them: ISO-8859-1
-//     and US-ASCII as windows-1252, GB2312/GBK as GB18030, EUC-KR/ks_c_5601-1987 as CP949,
-//     Shift_JIS as CP932 (Windows-31J), Big5 as Big5-HKSCS. Other labels go through GMime's
-//     charset table to iconv.
+//     as windows-1252, US-ASCII as undeclared (2), GB2312/GBK as GB18030, EUC-KR/ks_c_5601-1987 as
+//     CP949, Shift_JIS as CP932 (Windows-31J), Big5 as Big5-HKSCS; ISO-2022-JP that the strict
+//     decoder cannot read is read as Windows writes it (CP50221: ①, ㈱). Other labels go through
+//     GMime's charset table to iconv. The same rules hold for bodies and for RFC 2047 encoded words
+//     (subject, display names, file names); RFC 2231 parameter values (filename*=) are decoded
+//     by GMime alone.
 //  4. Thread-safe: calls on several threads at once share no parser state. GMime is initialized
 //     once per process (ensure_gmime()).
 //  5. Body: see ParsedMail::text. Every MIME leaf that is not part of the body is an attachment,
