@@ -14,19 +14,24 @@
 //     message stay on the message. Auto-replies are recorded, marked, and never answered.
 //  5. The sending server hears 250 only once the message is durable; 451 while the store is
 //     unavailable.
+// Agents' replies (send()) go to the city's mail server, threaded on the resident's mail, with a
+// Message-ID that maps back to the conversation.
 #include <boost/asio/thread_pool.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "channels/channel.hpp"
 #include "channels/email/mime_message.hpp"
+#include "channels/email/outbound_message.hpp"
 #include "channels/email/reply_trimmer.hpp"
 #include "channels/email/smtp_receiver.hpp"
+#include "channels/unanswered.hpp"
 #include "daemon/crypto/tokens.hpp"
 #include "daemon/http/api_error.hpp"
 #include "daemon/ingest/ingest.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/net/http_client.hpp"
 #include "daemon/offload.hpp"
 #include "daemon/store/conversation_store.hpp"
 #include "i18n/text.hpp"
@@ -99,6 +104,7 @@ class EmailChannel : public Channel, public MailSink {
         data_dir_(services.config.data_dir),
         ingest_(services.ingest),
         store_(services.store),
+        http_(services.http_client),
         receiver_(io, services.config.email, *this),
         work_(2) {
     receiver_.start();
@@ -110,12 +116,75 @@ class EmailChannel : public Channel, public MailSink {
 
   std::string_view name() const override { return "email"; }
 
-  asio::awaitable<std::string> refusal(const Outbound&) override {
-    co_return "replies by email are not available yet: outbound mail is not configured";
+  asio::awaitable<std::string> refusal(const Outbound& out) override {
+    if (config_.outbound_url.empty()) {
+      co_return "replies by email are not available: channels.email.outbound_url is not set";
+    }
+    if (!out.address.starts_with("email:")) co_return "the resident has no email address";
+    co_return "";
   }
 
-  asio::awaitable<SendResult> send(const Outbound&) override {
-    co_return SendResult{SendOutcome::rejected, {}, "outbound mail is not configured"};
+  // A reply by mail: threaded on the resident's last mail, with a Message-ID that maps back to
+  // this conversation (so the resident's answer and any bounce find it), submitted to the
+  // city's mail server. 250 is "sent"; a 4xx or 5xx refusal is a failure the agent sees.
+  asio::awaitable<SendResult> send(const Outbound& out) override {
+    auto fact = [&](const char* name) {
+      auto it = out.facts.find(name);
+      return it == out.facts.end() ? std::string() : it->second;
+    };
+    OutboundMail mail;
+    mail.from_name = config_.from_name;
+    mail.from_address = config_.from_address;
+    mail.to_address = out.address.substr(6);
+    mail.subject = fact("email_subject").empty() ? out.subject : fact("email_subject");
+    mail.in_reply_to = fact("email_last_message_id");
+    if (auto root = fact("email_thread_root"); !root.empty() && root != mail.in_reply_to) {
+      mail.references.push_back(root);
+    }
+    mail.message_id =
+        make_message_id(out.conversation_id, out.message_id,
+                        config_.from_address.substr(config_.from_address.find('@') + 1));
+    mail.language = out.language;
+    mail.text = out.text;
+    mail.date_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    net::HttpClientRequest request;
+    request.url = config_.outbound_url;
+    request.mail_from = config_.from_address;
+    request.mail_recipients = {mail.to_address};
+    request.basic_auth_user = config_.outbound_username;
+    request.basic_auth_password = config_.outbound_password;
+    request.require_tls = config_.outbound_require_tls;
+    request.timeout = std::chrono::seconds(60);
+    try {
+      request.body = build_mime(mail);
+    } catch (const std::invalid_argument& e) {
+      co_return SendResult{SendOutcome::rejected, {}, e.what()};
+    }
+    net::HttpClientResponse response;
+    try {
+      response = co_await http_.request(std::move(request));
+    } catch (const net::HttpClientError& e) {
+      // Retries of mail come with the core's retry queue; until then even a server that could
+      // not be reached is a failure the agent sees (and may resend), never a "retrying" that
+      // nothing retries.
+      SendResult result = unanswered(e);
+      if (result.outcome == SendOutcome::retry_later) {
+        result = {
+            SendOutcome::rejected, {}, "the mail server could not be reached: " + result.reason};
+      }
+      co_return result;
+    }
+    if (response.status != 250) {
+      co_return SendResult{SendOutcome::rejected,
+                           {},
+                           "the mail server refused it (" + std::to_string(response.status) + ")" +
+                               (response.body.empty() ? "" : ": " + response.body)};
+    }
+    co_await store_.remember_provider_id("email", mail.message_id, out.conversation_id,
+                                         out.message_id, kThreadMemorySeconds);
+    co_return SendResult{SendOutcome::accepted, mail.message_id, {}};
   }
 
   void stop() override { receiver_.stop(); }
@@ -209,6 +278,12 @@ class EmailChannel : public Channel, public MailSink {
     if (mail.auto_submitted) in.message_fields["auto_submitted"] = mail.auto_reason;
     in.conversation_hint = co_await thread_of(mail);
     in.attributes = {{"email_to", envelope.recipients.front()}};
+    // What a reply threads on: the resident's newest mail and the thread's first.
+    if (!mail.message_id.empty()) {
+      in.attributes["email_last_message_id"] = mail.message_id;
+      in.attributes["email_thread_root"] =
+          mail.references.empty() ? mail.message_id : mail.references.front();
+    }
     if (!mail.subject.empty()) in.attributes["email_subject"] = mail.subject;
     auto result = co_await ingest_.accept(std::move(in));
     if (!mail.message_id.empty()) {
@@ -239,6 +314,7 @@ class EmailChannel : public Channel, public MailSink {
   std::string data_dir_;
   Ingest& ingest_;
   store::ConversationStore& store_;
+  net::HttpClient& http_;
   SmtpReceiver receiver_;
   asio::thread_pool work_;
 };

@@ -38,17 +38,6 @@ std::vector<std::string> split_list(std::string_view list) {
   return out;
 }
 
-SendResult unanswered(const net::HttpClientError& error) {
-  using Kind = net::HttpClientError::Kind;
-  if (error.kind() == Kind::connect || error.kind() == Kind::resolve || error.kind() == Kind::tls) {
-    return {SendOutcome::retry_later, {}, error.what()};
-  }
-  return {SendOutcome::rejected,
-          {},
-          "no answer from the provider (" + std::string(net::to_string(error.kind())) +
-              "); the text may or may not have been sent, so it is not sent again"};
-}
-
 namespace {
 
 constexpr std::string_view kPhone = "phone:";

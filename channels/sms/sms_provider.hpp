@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "channels/channel.hpp"
+#include "channels/unanswered.hpp"
 #include "daemon/net/http_client.hpp"
 #include "i18n/sms_encoding.hpp"
 
@@ -56,11 +57,6 @@ class SmsInbox {
                                                        DeliveryState state,
                                                        const std::string& detail) = 0;
 };
-
-// The outcome of a request the provider never answered. Only a request that certainly never
-// reached it (connection refused, name not resolved, TLS refused) is retried: after a timeout the
-// provider may have sent the text, and sending it again would reach the resident twice.
-SendResult unanswered(const net::HttpClientError& error);
 
 // Splits "a, b" lists from the configuration.
 std::vector<std::string> split_list(std::string_view list);

@@ -121,6 +121,17 @@ bool is_recipient_list(std::string_view v) {
   return any;
 }
 
+bool is_smtp_url(std::string_view v) {
+  return v.empty() || (v.starts_with("smtp://") && v.size() > 7) ||
+         (v.starts_with("smtps://") && v.size() > 8);
+}
+
+bool is_mail_address(std::string_view v) {
+  auto at = v.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < v.size() &&
+         v.find_first_of(" <>\r\n") == std::string_view::npos;
+}
+
 bool is_language_list(std::string_view v) { return v.empty() || v == "es"; }
 
 constexpr std::string_view kMailProtocols[] = {"smtp", "lmtp"};
@@ -437,6 +448,30 @@ constexpr Option kOptions[] = {
      .valid = is_name,
      .expect = kNameExpect,
      .doc = "Queue of email conversations."},
+    {.name = "channels.email.outbound_url",
+     .field = member<&Config::email, &Config::Email::outbound_url>,
+     .valid = is_smtp_url,
+     .expect = "empty, smtp://host:port or smtps://host:port",
+     .doc = "The city's mail server that agents' replies are submitted to; empty means replies "
+            "by email are refused."},
+    {.name = "channels.email.outbound_username",
+     .field = member<&Config::email, &Config::Email::outbound_username>,
+     .doc = "AUTH user at the outbound mail server; empty means no AUTH."},
+    {.name = "channels.email.outbound_password",
+     .field = member<&Config::email, &Config::Email::outbound_password>,
+     .secret = true,
+     .doc = "AUTH password at the outbound mail server. Set it through the environment."},
+    {.name = "channels.email.outbound_require_tls",
+     .field = member<&Config::email, &Config::Email::outbound_require_tls>,
+     .doc = "With smtp://, refuse to submit unless STARTTLS succeeds (smtps:// is always TLS)."},
+    {.name = "channels.email.from_address",
+     .field = member<&Config::email, &Config::Email::from_address>,
+     .valid = is_mail_address,
+     .expect = "an address such as 311@city.gov",
+     .doc = "From of agents' replies; its domain also names the replies' Message-IDs."},
+    {.name = "channels.email.from_name",
+     .field = member<&Config::email, &Config::Email::from_name>,
+     .doc = "Display name in From of agents' replies."},
 };
 
 // ---- The services of the web form: an array of tables, from the file only. ----

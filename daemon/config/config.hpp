@@ -128,6 +128,13 @@ struct Config {
     int max_recipients = 50;
     int idle_timeout_s = 300;
     std::string queue = "general";
+    // Replies: submitted to the city's mail server.
+    std::string outbound_url;  // smtp://host:587 or smtps://host:465; empty = no replies by mail
+    std::string outbound_username;
+    std::string outbound_password;  // secret
+    bool outbound_require_tls = true;
+    std::string from_address = "311@localhost";
+    std::string from_name = "City 311";
   } email;
 
   // The source of each value that was set ("file:line:col" or "env FRONTDOOR_X"), for messages.

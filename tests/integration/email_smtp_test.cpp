@@ -7,7 +7,10 @@
 #include <fstream>
 #include <thread>
 
+#include "channels/email/mime_message.hpp"
+#include "channels/email/outbound_message.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/smtp_sink_rig.hpp"
 
 using namespace frontdoor::testing;
 namespace json = boost::json;
@@ -282,4 +285,63 @@ TEST_CASE("a long mail is kept shortened and a bounce of a foreign mail is noted
   CHECK(bounce.status == 0);
   CHECK(bounce.output.find("250 2.0.0 bounce noted") != std::string::npos);
   CHECK(conversations(daemon, token).size() == 1);
+}
+
+TEST_CASE("the agent's reply reaches the resident's thread and her answer comes back to it") {
+  SmtpSinkRig sink;
+  EmailSetup setup;
+  RedisServer redis;
+  auto env = setup.env();
+  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
+  env["CHANNELS_EMAIL_OUTBOUND_USERNAME"] = sink.username();
+  env["CHANNELS_EMAIL_OUTBOUND_PASSWORD"] = sink.password();
+  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
+  env["CHANNELS_EMAIL_FROM_ADDRESS"] = "311@city.test";
+  env["CHANNELS_EMAIL_FROM_NAME"] = "City 311";
+  Daemon daemon(redis.url(), env);
+  auto token = daemon.login();
+
+  REQUIRE(send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                   "From: Ana Lima <ana@example.org>\nTo: 311@city.test\n"
+                   "Subject: Pothole on 5th Avenue\nMessage-ID: <ana-1@example.org>\n"
+                   "Content-Language: en\n\nThere is a deep pothole in front of number 120.\n")
+              .status == 0);
+  std::string conversation = str(conversations(daemon, token).at(0).at("id"));
+
+  auto reply = daemon.post("/api/v1/conversations/" + conversation + "/messages",
+                           R"({"text":"Thank you, Ana. A crew will fill it on Thursday."})", token);
+  REQUIRE(reply.status == 201);
+  CHECK(str(reply.json().at("message").at("delivery")) == "sent");
+  auto received = sink.wait_for(1, std::chrono::seconds(10));
+  REQUIRE(received.size() == 1);
+  auto out = frontdoor::email::parse_mail(received[0]);
+  CHECK(out.to.at(0).address == "ana@example.org");
+  CHECK(out.from.address == "311@city.test");
+  CHECK(out.subject == "Re: Pothole on 5th Avenue");
+  CHECK(out.in_reply_to == "ana-1@example.org");
+  CHECK(out.text.find("A crew will fill it on Thursday.") != std::string::npos);
+  REQUIRE(frontdoor::email::parse_message_id(out.message_id).has_value());
+
+  // Ana answers from her phone: her client quotes our reply and threads on its Message-ID only.
+  REQUIRE(send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                   "From: Ana Lima <ana@example.org>\nTo: 311@city.test\n"
+                   "Subject: Re: Re: Pothole on 5th Avenue (photo)\n"
+                   "Message-ID: <ana-2@example.org>\nIn-Reply-To: <" +
+                       out.message_id +
+                       ">\n\n"
+                       "Great, thank you!\n\n"
+                       "On Wed, Nov 25, 2026 at 9:00 AM City 311 <311@city.test> wrote:\n"
+                       "> Thank you, Ana. A crew will fill it on Thursday.\n")
+              .status == 0);
+  auto list = conversations(daemon, token);
+  REQUIRE(list.size() == 1);
+  auto thread = messages(daemon, token, conversation);
+  CHECK(str(thread.back().at("text")) == "Great, thank you!");
+
+  // Later replies go out the same way.
+  REQUIRE(daemon
+              .post("/api/v1/conversations/" + conversation + "/messages",
+                    R"({"text":"Crew scheduled."})", token)
+              .status == 201);
+  CHECK(sink.wait_for(2, std::chrono::seconds(10)).size() == 2);
 }

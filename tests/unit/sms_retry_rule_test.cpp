@@ -1,10 +1,10 @@
 #include <catch2/catch.hpp>
 
-#include "channels/sms/sms_provider.hpp"
+#include "channels/unanswered.hpp"
 
 using frontdoor::SendOutcome;
+using frontdoor::unanswered;
 using frontdoor::net::HttpClientError;
-using frontdoor::sms::unanswered;
 
 TEST_CASE("only a send that never reached the provider is retried") {
   using Kind = HttpClientError::Kind;
