@@ -275,7 +275,10 @@ class EmailChannel : public Channel, public MailSink {
       in.message_fields["full_text"] = first_bytes(mail.text, kFullTextBytes);
     }
     if (!mail.message_id.empty()) in.message_fields["email_message_id"] = mail.message_id;
-    if (mail.auto_submitted) in.message_fields["auto_submitted"] = mail.auto_reason;
+    if (mail.auto_submitted) {
+      in.message_fields["auto_submitted"] = mail.auto_reason;
+      in.passive = true;  // an out-of-office answer is not the resident answering
+    }
     in.conversation_hint = co_await thread_of(mail);
     in.attributes = {{"email_to", envelope.recipients.front()}};
     // What a reply threads on: the resident's newest mail and the thread's first.

@@ -22,8 +22,9 @@ struct Inbound {
   bool language_stated = false;   // the resident chose it (wins over any guess)
   std::string queue;              // empty = the default queue
   int priority = 0;               // 0..9, higher first
-  std::map<std::string, std::string> attributes;      // channel facts kept on the conversation
-  std::vector<std::string> attachments;               // URLs of media sent with the message (MMS)
+  std::map<std::string, std::string> attributes;  // channel facts kept on the conversation
+  std::vector<std::string> attachments;           // URLs of media sent with the message (MMS)
+  bool passive = false;  // automatic (an auto-reply): recorded, but it moves nothing
   std::map<std::string, std::string> message_fields;  // more facts kept on this message only
                                                       // (an email's full text, auto_submitted)
 };

@@ -112,7 +112,7 @@ boost::asio::awaitable<IngestResult> ConversationStore::ingest(const Inbound& in
            in.queue.empty() ? settings_.default_queue : in.queue, std::to_string(in.priority),
            boost::json::serialize(attributes), std::to_string(settings_.dedup_ttl_s),
            std::to_string(settings_.events_maxlen), boost::json::serialize(attachments),
-           boost::json::serialize(message_fields)));
+           boost::json::serialize(message_fields), in.passive ? "1" : "0"));
   IngestResult result;
   result.contact_id = element(reply, 0);
   result.conversation_id = element(reply, 1);

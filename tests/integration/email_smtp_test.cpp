@@ -345,3 +345,42 @@ TEST_CASE("the agent's reply reaches the resident's thread and her answer comes 
               .status == 201);
   CHECK(sink.wait_for(2, std::chrono::seconds(10)).size() == 2);
 }
+
+TEST_CASE(
+    "an out-of-office answer to the agent's mail is recorded but does not requeue the "
+    "conversation") {
+  SmtpSinkRig sink;
+  EmailSetup setup;
+  RedisServer redis;
+  auto env = setup.env();
+  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
+  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
+  env["CHANNELS_EMAIL_FROM_ADDRESS"] = "311@city.test";
+  Daemon daemon(redis.url(), env);
+  auto token = daemon.login();
+  REQUIRE(send_raw(setup.smtp_port, "bo@example.net", "311@city.test",
+                   "From: Bo <bo@example.net>\nTo: 311@city.test\nSubject: Noise\n"
+                   "Message-ID: <bo-1@example.net>\n\nLoud music every night.\n")
+              .status == 0);
+  std::string conversation = str(conversations(daemon, token).at(0).at("id"));
+  REQUIRE(daemon
+              .post("/api/v1/conversations/" + conversation + "/messages",
+                    R"({"text":"We will send an officer tonight."})", token)
+              .status == 201);
+  auto sent = sink.wait_for(1, std::chrono::seconds(10));
+  REQUIRE(sent.size() == 1);
+  auto ours = frontdoor::email::parse_mail(sent[0]).message_id;
+
+  REQUIRE(send_raw(setup.smtp_port, "bo@example.net", "311@city.test",
+                   "From: Bo <bo@example.net>\nTo: 311@city.test\n"
+                   "Subject: Automatic reply: Re: Noise\nAuto-Submitted: auto-replied\n"
+                   "Message-ID: <bo-ooo@example.net>\nIn-Reply-To: <" +
+                       ours +
+                       ">\n\n"
+                       "I am away until Monday.\n")
+              .status == 0);
+  auto detail = daemon.get("/api/v1/conversations/" + conversation, token).json();
+  CHECK(str(detail.at("conversation").at("status")) == "pending_resident");
+  CHECK(str(detail.at("messages").as_array().back().at("text")) == "I am away until Monday.");
+  CHECK(conversations(daemon, token).size() == 1);
+}

@@ -19,6 +19,9 @@
 --      16 attachments        JSON array of media URLs ("[]" = none), kept on the message
 --      17 message_fields     JSON object of further fields kept on the message ("{}" = none);
 --                            they cannot replace the fields above
+--      18 passive            "1": an automatic message (an out-of-office reply): recorded in its
+--                            conversation, but it neither moves the conversation's status
+--                            (no requeue, no reopening) nor changes where replies go
 --
 -- Steps: drop a duplicate (same channel + idempotency key) → find or create the contact by
 -- address → find the open conversation (hint, else the contact's open one) or open a new one
@@ -31,6 +34,7 @@ local subject, idem, hint, new_conv = ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
 local language, language_source, queue, priority = ARGV[9], ARGV[10], ARGV[11], ARGV[12]
 local attributes, dedup_ttl, maxlen, attachments = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local message_fields = ARGV[17] or '{}'
+local passive = ARGV[18] == '1'
 
 local dedup_key = 'dedup:' .. channel .. ':' .. idem
 if idem ~= '' then
@@ -88,16 +92,20 @@ else
   local key = conv_key(conv_id)
   local status, agent, conv_queue, conv_priority, created_at =
     unpack(redis.call('HMGET', key, 'status', 'agent', 'queue', 'priority', 'created_at'))
-  local next_status = status
-  if status == 'resolved' or status == 'pending_resident' then
+    local next_status = status
+  if (status == 'resolved' or status == 'pending_resident') and not passive then
     if agent and agent ~= '' then next_status = 'assigned' else next_status = 'queued' end
   end
   if next_status == 'queued' and status ~= 'queued' then
     redis.call('ZADD', 'queue:' .. conv_queue, queue_score(conv_priority, created_at), conv_id)
   end
-  if status == 'resolved' then reopen(conv_id, contact) end
-  redis.call('HSET', key, 'status', next_status, 'reply_channel', channel,
-    'reply_address', address, 'updated_at', now)
+  if status == 'resolved' and not passive then reopen(conv_id, contact) end
+  if passive then
+    redis.call('HSET', key, 'updated_at', now)
+  else
+    redis.call('HSET', key, 'status', next_status, 'reply_channel', channel,
+      'reply_address', address, 'updated_at', now)
+  end
   if language ~= '' and language_source == 'stated' then
     redis.call('HSET', key, 'language', language, 'language_source', language_source)
   end
