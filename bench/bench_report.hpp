@@ -3,6 +3,9 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -39,6 +42,31 @@ inline Result summarize(std::vector<double>& latencies_ms, double seconds, std::
     r.p99_ms = latencies_ms[std::min(latencies_ms.size() - 1, latencies_ms.size() * 99 / 100)];
   }
   return r;
+}
+
+// Runs `clients` load coroutines, make(index, end, latencies, errors), on one thread until
+// `seconds` have passed, and summarizes the latencies and errors they recorded.
+template <class MakeClient>
+Result run_clients(int clients, int seconds, MakeClient make) {
+  boost::asio::io_context io;
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<std::size_t> errors(clients);
+  auto start = std::chrono::steady_clock::now();
+  auto end = start + std::chrono::seconds(seconds);
+  for (int i = 0; i < clients; ++i) {
+    boost::asio::co_spawn(io, make(i, end, latencies[i], errors[i]), [&](std::exception_ptr e) {
+      if (e) ++errors[0];
+    });
+  }
+  io.run();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<double> all;
+  std::size_t error_count = 0;
+  for (int i = 0; i < clients; ++i) {
+    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
+    error_count += errors[i];
+  }
+  return summarize(all, elapsed, error_count);
 }
 
 inline void print(const char* name, const Result& r) {

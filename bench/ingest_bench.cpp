@@ -114,29 +114,6 @@ asio::awaitable<void> chat_client(unsigned short port, clock_type::time_point en
   }
 }
 
-template <class Client>
-Result run_clients(Client client, unsigned short port, int clients, int seconds) {
-  asio::io_context io;
-  std::vector<std::vector<double>> latencies(clients);
-  std::vector<std::size_t> errors(clients);
-  auto start = clock_type::now();
-  auto end = start + std::chrono::seconds(seconds);
-  for (int i = 0; i < clients; ++i) {
-    asio::co_spawn(io, client(port, end, latencies[i], errors[i], i), [&](std::exception_ptr e) {
-      if (e) ++errors[0];
-    });
-  }
-  io.run();
-  double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-  std::vector<double> all;
-  std::size_t error_count = 0;
-  for (int i = 0; i < clients; ++i) {
-    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
-    error_count += errors[i];
-  }
-  return summarize(all, elapsed, error_count);
-}
-
 // redis-benchmark running EVALSHA of the ingest script with arguments shaped like an Open311
 // request (a new conversation for a contact, no idempotency key).
 Result baseline(RedisServer& redis, int clients, std::size_t requests) {
@@ -163,9 +140,16 @@ int main(int argc, char** argv) {
   std::printf("frontdoor ingest benchmark: %d concurrent clients, %d s per phase, %u cores\n\n",
               clients, seconds, std::thread::hardware_concurrency());
 
-  Result open311 = run_clients(open311_client, daemon.port(), clients, seconds);
+  unsigned short port = daemon.port();
+  Result open311 =
+      run_clients(clients, seconds, [port](int i, auto end, auto& latencies, auto& errors) {
+        return open311_client(port, end, latencies, errors, i);
+      });
   print("hub: Open311 POST requests", open311);
-  Result chat = run_clients(chat_client, daemon.port(), clients, seconds);
+  Result chat =
+      run_clients(clients, seconds, [port](int i, auto end, auto& latencies, auto& errors) {
+        return chat_client(port, end, latencies, errors, i);
+      });
   print("hub: web chat message → receipt", chat);
   daemon.stop();
   Result raw = baseline(redis, clients, std::max<std::size_t>(20000, open311.count));

@@ -257,29 +257,13 @@ asio::awaitable<void> twilio_client(unsigned short port, clock_type::time_point 
 }
 
 Result run_twilio(unsigned short port, int clients, int seconds) {
-  asio::io_context io;
-  std::vector<std::vector<double>> latencies(clients);
-  std::vector<std::size_t> errors(clients);
+  // One io_context thread: the shared counter needs no lock.
   std::uint64_t next = 0;
   std::uint64_t run = std::random_device{}();
   auto cpu_before = cpu_snapshot();
-  auto start = clock_type::now();
-  auto end = start + std::chrono::seconds(seconds);
-  for (int i = 0; i < clients; ++i) {
-    asio::co_spawn(io, twilio_client(port, end, latencies[i], errors[i], next, run),
-                   [&](std::exception_ptr e) {
-                     if (e) ++errors[0];
-                   });
-  }
-  io.run();
-  double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
-  std::vector<double> all;
-  std::size_t error_count = 0;
-  for (int i = 0; i < clients; ++i) {
-    all.insert(all.end(), latencies[i].begin(), latencies[i].end());
-    error_count += errors[i];
-  }
-  Result r = summarize(all, elapsed, error_count);
+  Result r = run_clients(clients, seconds, [&](int, auto end, auto& latencies, auto& errors) {
+    return twilio_client(port, end, latencies, errors, next, run);
+  });
   r.cpu = cpu_used(cpu_before, cpu_snapshot());
   return r;
 }

@@ -26,9 +26,7 @@ namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-int terminate(pid_t pid, std::chrono::seconds grace = std::chrono::seconds(20)) {
+int stop_process(pid_t pid, std::chrono::seconds grace) {
   if (pid <= 0) return -1;
   kill(pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + grace;
@@ -42,6 +40,8 @@ int terminate(pid_t pid, std::chrono::seconds grace = std::chrono::seconds(20)) 
   waitpid(pid, &status, 0);
   return 137;
 }
+
+namespace {
 
 void set_timeouts(tcp::socket& socket, int seconds) {
   timeval tv{seconds, 0};
@@ -119,7 +119,7 @@ void RedisServer::start() {
 }
 
 void RedisServer::stop() {
-  if (pid_ > 0) terminate(pid_);
+  if (pid_ > 0) stop_process(pid_);
   pid_ = -1;
 }
 
@@ -208,7 +208,7 @@ void Daemon::start(bool wait) {
 }
 
 int Daemon::stop() {
-  int status = terminate(pid_);
+  int status = stop_process(pid_);
   pid_ = -1;
   return status;
 }

@@ -24,6 +24,9 @@ std::string fresh_dir(const std::string& name);
 // `stdin_fd` (or /dev/null), `env` added; the child gets SIGTERM if the test process dies.
 pid_t spawn_process(const std::vector<std::string>& argv, const std::string& log_path,
                     const std::map<std::string, std::string>& env = {}, int stdin_fd = -1);
+// SIGTERM, then SIGKILL after `grace`; waits for the process and returns its exit status
+// (128 + signal when killed).
+int stop_process(pid_t pid, std::chrono::seconds grace = std::chrono::seconds(20));
 // The whole file, or "" when it cannot be read.
 std::string read_file(const std::string& path);
 

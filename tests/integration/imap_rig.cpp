@@ -232,19 +232,7 @@ void ImapRig::start() {
 
 void ImapRig::stop() {
   if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  auto deadline = Clock::now() + 10s;
-  int status = 0;
-  for (;;) {
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_ || (r < 0 && errno == ECHILD)) break;
-    if (Clock::now() >= deadline) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
+  stop_process(pid_, std::chrono::seconds(10));
   pid_ = -1;
 }
 
