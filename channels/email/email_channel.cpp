@@ -21,6 +21,7 @@
 #include <fstream>
 
 #include "channels/channel.hpp"
+#include "channels/email/imap_poller.hpp"
 #include "channels/email/mime_message.hpp"
 #include "channels/email/outbound_message.hpp"
 #include "channels/email/reply_trimmer.hpp"
@@ -110,6 +111,10 @@ class EmailChannel : public Channel, public MailSink {
     receiver_.start();
     log::info("smtp_listening",
               {{"port", std::to_string(receiver_.port())}, {"protocol", config_.protocol}});
+    if (!config_.imap_url.empty()) {
+      imap_ = std::make_unique<ImapPoller>(services.executor, config_, http_, store_, *this);
+      imap_->start();
+    }
   }
 
   ~EmailChannel() override { work_.join(); }
@@ -187,7 +192,10 @@ class EmailChannel : public Channel, public MailSink {
     co_return SendResult{SendOutcome::accepted, mail.message_id, {}};
   }
 
-  void stop() override { receiver_.stop(); }
+  void stop() override {
+    receiver_.stop();
+    if (imap_) imap_->stop();
+  }
 
   asio::awaitable<DeliveryAnswer> deliver(Envelope envelope, std::string raw) override {
     auto prepare = [this, raw = std::move(raw)] { return prepared(raw); };
@@ -246,6 +254,18 @@ class EmailChannel : public Channel, public MailSink {
 
   asio::awaitable<DeliveryAnswer> ingest(const Envelope& envelope, const Prepared& p) {
     const ParsedMail& mail = p.mail;
+    // A Message-ID seen before is the same mail again (a sender's retry, a mailbox polled
+    // anew, or one of our own replies looping back): nothing changes.
+    if (!mail.message_id.empty()) {
+      if (auto known = co_await store_.find_provider_id("email", mail.message_id)) {
+        metrics::registry()
+            .counter("frontdoor_email_repeats_total",
+                     "Mails whose Message-ID was already stored or sent; not stored again.")
+            .inc();
+        co_return DeliveryAnswer{DeliveryAnswer::Kind::accepted,
+                                 "queued as conversation " + known->first};
+      }
+    }
     std::string sender = lower(mail.from.address.empty() ? envelope.mail_from : mail.from.address);
     Inbound in;
     in.channel = "email";
@@ -319,6 +339,7 @@ class EmailChannel : public Channel, public MailSink {
   store::ConversationStore& store_;
   net::HttpClient& http_;
   SmtpReceiver receiver_;
+  std::unique_ptr<ImapPoller> imap_;
   asio::thread_pool work_;
 };
 

@@ -126,6 +126,33 @@ bool is_smtp_url(std::string_view v) {
          (v.starts_with("smtps://") && v.size() > 8);
 }
 
+bool is_imap_url(std::string_view v) {
+  std::string_view rest = v.starts_with("imap://")    ? v.substr(7)
+                          : v.starts_with("imaps://") ? v.substr(8)
+                                                      : std::string_view();
+  // Just the server: the folders are named apart, and credentials never go in an URL.
+  return v.empty() || (!rest.empty() && rest.find_first_of("/@?#; ") == std::string_view::npos);
+}
+
+// IMAP folder names as they go in a command and an URL: printable ASCII without quotes,
+// backslashes, commas or wildcards.
+bool is_folder_list(std::string_view v) {
+  if (v.empty()) return false;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    std::size_t comma = std::min(v.find(',', start), v.size());
+    std::string_view name = v.substr(start, comma - start);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name.empty()) return false;
+    for (char c : name) {
+      if (c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '*' || c == '%') return false;
+    }
+    start = comma + 1;
+  }
+  return true;
+}
+
 bool is_mail_address(std::string_view v) {
   auto at = v.find('@');
   return at != std::string_view::npos && at > 0 && at + 1 < v.size() &&
@@ -135,6 +162,7 @@ bool is_mail_address(std::string_view v) {
 bool is_language_list(std::string_view v) { return v.empty() || v == "es"; }
 
 constexpr std::string_view kMailProtocols[] = {"smtp", "lmtp"};
+constexpr std::string_view kImapAfter[] = {"seen", "move", "keep"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 constexpr std::string_view kFsyncPolicies[] = {"always", "everysec", "no"};
 
@@ -472,6 +500,43 @@ constexpr Option kOptions[] = {
     {.name = "channels.email.from_name",
      .field = member<&Config::email, &Config::Email::from_name>,
      .doc = "Display name in From of agents' replies."},
+    {.name = "channels.email.imap_url",
+     .field = member<&Config::email, &Config::Email::imap_url>,
+     .valid = is_imap_url,
+     .expect = "empty, imaps://host[:port] or imap://host[:port] (no path, no credentials)",
+     .doc = "A hosted mailbox polled over IMAP (besides or instead of the receiver); empty "
+            "means no polling."},
+    {.name = "channels.email.imap_username",
+     .field = member<&Config::email, &Config::Email::imap_username>,
+     .doc = "IMAP login."},
+    {.name = "channels.email.imap_password",
+     .field = member<&Config::email, &Config::Email::imap_password>,
+     .secret = true,
+     .doc = "IMAP password. Set it through the environment."},
+    {.name = "channels.email.imap_folders",
+     .field = member<&Config::email, &Config::Email::imap_folders>,
+     .valid = is_folder_list,
+     .expect = "comma-separated IMAP folder names (printable ASCII, no quotes or wildcards)",
+     .doc = "Folders polled; each keeps its own UIDVALIDITY and last UID."},
+    {.name = "channels.email.imap_after",
+     .field = member<&Config::email, &Config::Email::imap_after>,
+     .choices = kImapAfter,
+     .doc = "What becomes of a polled message once it is stored: seen flags it \\Seen, move "
+            "moves it to imap_move_to, keep leaves it as it was. New mail is found by UID, "
+            "whatever its flags."},
+    {.name = "channels.email.imap_move_to",
+     .field = member<&Config::email, &Config::Email::imap_move_to>,
+     .valid = is_folder_list,
+     .expect = "an IMAP folder name",
+     .doc = "The folder stored messages are moved to when imap_after = \"move\"."},
+    {.name = "channels.email.imap_poll_s",
+     .field = member<&Config::email, &Config::Email::imap_poll_s>,
+     .min = 1,
+     .max = 3600,
+     .doc = "Seconds between two polls of the mailbox."},
+    {.name = "channels.email.imap_require_tls",
+     .field = member<&Config::email, &Config::Email::imap_require_tls>,
+     .doc = "With imap://, refuse to log in unless STARTTLS succeeds (imaps:// is always TLS)."},
 };
 
 // ---- The services of the web form: an array of tables, from the file only. ----

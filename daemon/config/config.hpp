@@ -135,6 +135,15 @@ struct Config {
     bool outbound_require_tls = true;
     std::string from_address = "311@localhost";
     std::string from_name = "City 311";
+    // Hosted mailboxes, polled over IMAP.
+    std::string imap_url;  // imaps://host[:port] or imap://host[:port]; empty = no polling
+    std::string imap_username;
+    std::string imap_password;  // secret
+    std::string imap_folders = "INBOX";  // comma-separated
+    std::string imap_after = "seen";     // seen | move | keep
+    std::string imap_move_to = "Processed";
+    int imap_poll_s = 30;
+    bool imap_require_tls = true;
   } email;
 
   // The source of each value that was set ("file:line:col" or "env FRONTDOOR_X"), for messages.

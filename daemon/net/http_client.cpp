@@ -84,8 +84,12 @@ std::string_view trim(std::string_view text) {
 // Checks what contract rule 7 refuses and returns what error messages name the request by:
 // "METHOD scheme://host[:port]/path", without userinfo or query.
 std::string describe_checked(const HttpClientRequest& request) {
-  if (!is_token(request.method)) {
-    throw std::invalid_argument("the HTTP method is not a token");
+  const bool imap = request.url.starts_with("imap://") || request.url.starts_with("imaps://");
+  if (imap ? request.method.empty() ||
+                 request.method.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos
+           : !is_token(request.method)) {
+    throw std::invalid_argument(imap ? "the IMAP command is empty or holds CR, LF or NUL"
+                                     : "the HTTP method is not a token");
   }
   auto parsed = boost::urls::parse_absolute_uri(request.url);
   if (!parsed) {
@@ -94,8 +98,9 @@ std::string describe_checked(const HttpClientRequest& request) {
   const boost::urls::url_view& url = *parsed;
   const bool mail = url.scheme() == "smtp" || url.scheme() == "smtps";
   if (url.scheme_id() != boost::urls::scheme::http &&
-      url.scheme_id() != boost::urls::scheme::https && !mail) {
-    throw std::invalid_argument("only http, https, smtp and smtps URLs can be requested");
+      url.scheme_id() != boost::urls::scheme::https && !mail && !imap) {
+    throw std::invalid_argument(
+        "only http, https, smtp, smtps, imap and imaps URLs can be requested");
   }
   if (mail && request.mail_recipients.empty()) {
     throw std::invalid_argument("a mail submission needs at least one recipient");
@@ -115,8 +120,12 @@ std::string describe_checked(const HttpClientRequest& request) {
   if (request.timeout <= milliseconds::zero() || request.connect_timeout <= milliseconds::zero()) {
     throw std::invalid_argument("HTTP timeouts must be positive");
   }
-  return (mail ? std::string("MAIL") : request.method) + " " + std::string(url.scheme()) + "://" +
-         std::string(url.encoded_host_and_port()) + std::string(url.encoded_path());
+  // An IMAP command is named by its verb only (a search or a flag list is nobody's business).
+  const std::string verb = mail   ? std::string("MAIL")
+                           : imap ? request.method.substr(0, request.method.find(' ', 4))
+                                  : request.method;
+  return verb + " " + std::string(url.scheme()) + "://" + std::string(url.encoded_host_and_port()) +
+         std::string(url.encoded_path());
 }
 
 HttpClientError::Kind kind_of(CURLcode code, bool request_written) {
@@ -316,9 +325,10 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       pending->complete(client_error(description, HttpClientError::Kind::cancelled, kStopped), {});
       return;
     }
-    auto transfer =
-        std::make_unique<Transfer>(id, std::move(request), std::move(description),
-                                   std::move(pending), options_.max_response_bytes, strand_);
+    const std::size_t limit =
+        request.max_response_bytes != 0 ? request.max_response_bytes : options_.max_response_bytes;
+    auto transfer = std::make_unique<Transfer>(id, std::move(request), std::move(description),
+                                               std::move(pending), limit, strand_);
     if (const CURLcode code = configure(*transfer); code != CURLE_OK) {
       transfer->pending->complete(client_error(transfer->description, HttpClientError::Kind::other,
                                                curl_easy_strerror(code)),
@@ -368,6 +378,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     set(CURLOPT_URL, request.url.c_str());
     if (request.url.starts_with("smtp://") || request.url.starts_with("smtps://")) {
       return configure_mail(transfer, set, code);
+    }
+    if (request.url.starts_with("imap://") || request.url.starts_with("imaps://")) {
+      return configure_imap(transfer, set, code);
     }
     set(CURLOPT_PROTOCOLS_STR, "http,https");
     set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
@@ -434,6 +447,28 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       set(CURLOPT_USERNAME, request.basic_auth_user.c_str());
       set(CURLOPT_PASSWORD, request.basic_auth_password.c_str());
     }
+    return code;
+  }
+
+  // The options of a mailbox command (see HttpClientRequest::max_response_bytes above it).
+  template <class Set>
+  CURLcode configure_imap(Transfer& transfer, Set& set, CURLcode& code) {
+    const HttpClientRequest& request = transfer.request;
+    set(CURLOPT_PROTOCOLS_STR, "imap,imaps");
+    set(CURLOPT_NOSIGNAL, 1L);
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
+    set(CURLOPT_ERRORBUFFER, transfer.error);
+    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(transfer.limit));
+    set(CURLOPT_WRITEFUNCTION, &Impl::on_body);
+    set(CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
+    set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::on_close_socket);
+    set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this));
+    set(CURLOPT_USE_SSL, static_cast<long>(request.require_tls ? CURLUSESSL_ALL : CURLUSESSL_TRY));
+    if (!request.basic_auth_user.empty()) {
+      set(CURLOPT_USERNAME, request.basic_auth_user.c_str());
+      set(CURLOPT_PASSWORD, request.basic_auth_password.c_str());
+    }
+    if (request.method != "GET") set(CURLOPT_CUSTOMREQUEST, request.method.c_str());
     return code;
   }
 

@@ -16,8 +16,9 @@
 //  4. Nothing blocks an I/O thread. Every curl call runs on the client's strand; curl's sockets
 //     are watched by Asio (never closed by it) and curl's timer is an Asio timer. Names are
 //     resolved by curl's own resolver thread. The client may be used from any thread.
-//  5. What goes on the wire: HTTP/1.1 over http or https only, TLS peers verified against the
-//     system's CAs, redirects not followed (a 3xx is a response), no signals raised, no
+//  5. What goes on the wire: HTTP/1.1 over http or https (mail submission and mailbox access
+//     over smtp(s) and imap(s) are described at HttpClientRequest), TLS peers verified against
+//     the system's CAs, redirects not followed (a 3xx is a response), no signals raised, no
 //     "Expect: 100-continue". A non-empty body with no Content-Type header goes out as
 //     application/x-www-form-urlencoded (curl's default).
 //  6. `timeout` bounds the whole request (waiting for a free connection, resolving,
@@ -65,6 +66,17 @@ struct HttpClientRequest {
   std::string mail_from;
   std::vector<std::string> mail_recipients;
   bool require_tls = false;
+
+  // Mailbox access: with an imap:// or imaps:// url (RFC 5092: imap://host/INBOX;UID=7 fetches
+  // that message) the same engine logs in with the basic_auth pair and runs `method` as an IMAP
+  // command in the URL's mailbox ("UID SEARCH UID 8:*", "STATUS INBOX (UIDVALIDITY)"), or, when
+  // `method` is "GET", fetches what the URL names. The body is what the server answered (the
+  // untagged lines of a command, or the message); status is 0. A command the server refuses
+  // (NO, BAD), a failed login and a changed ;UIDVALIDITY= are HttpClientError other. imap://
+  // tries STARTTLS and requires it when require_tls is set; imaps:// is TLS from the start.
+
+  // When not 0, replaces Options::max_response_bytes for this request (a whole mail).
+  std::size_t max_response_bytes = 0;
 };
 
 struct HttpClientResponse {

@@ -194,6 +194,18 @@ boost::asio::awaitable<Fields> ConversationStore::get_session(const std::string&
   co_return to_fields(co_await redis_.call("HGETALL", "channel_session:" + channel + ":" + id));
 }
 
+boost::asio::awaitable<bool> ConversationStore::hold_lease(const std::string& name,
+                                                           const std::string& owner,
+                                                           long long ttl_ms) {
+  const std::string key = "lease:" + name, ttl = std::to_string(ttl_ms);
+  RedisReply taken = co_await redis_.call("SET", key, owner, "NX", "PX", ttl);
+  if (taken.type == RedisReply::Type::Status) co_return true;
+  RedisReply holder = co_await redis_.call("GET", key);
+  if (holder.type != RedisReply::Type::String || holder.str != owner) co_return false;
+  co_await redis_.call("PEXPIRE", key, ttl);
+  co_return true;
+}
+
 boost::asio::awaitable<std::vector<std::string>> ConversationStore::ids_by_origin(
     const std::string& channel, long long from_ms, long long to_ms, int limit) {
   RedisReply reply =

@@ -126,6 +126,12 @@ class ConversationStore {
   // Empty when there is no such session (or it expired).
   boost::asio::awaitable<Fields> get_session(const std::string& channel, const std::string& id);
 
+  // A lease on work only one instance may do at a time (polling one mailbox folder), kept at
+  // lease:<name> for ttl_ms: true when `owner` holds it now (taken, or renewed because it held
+  // it already), false while another owner does.
+  boost::asio::awaitable<bool> hold_lease(const std::string& name, const std::string& owner,
+                                          long long ttl_ms);
+
  private:
   boost::asio::awaitable<redis::RedisReply> run(const redis::Script& script,
                                                 std::vector<std::string> args);

@@ -213,6 +213,14 @@ int Daemon::stop() {
   return status;
 }
 
+void Daemon::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 std::string Daemon::log() const { return read_file(log_path_); }
 
 bool Daemon::wait_ready(std::chrono::milliseconds timeout) const {

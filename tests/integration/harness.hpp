@@ -66,7 +66,8 @@ class Daemon {
   explicit Daemon(std::string redis_url, std::map<std::string, std::string> env = {});
   ~Daemon();
   void start(bool wait_ready = true);
-  int stop();  // SIGTERM; returns the exit status
+  int stop();   // SIGTERM; returns the exit status
+  void kill();  // SIGKILL: a crash, nothing finished
   unsigned short port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const;
