@@ -11,7 +11,10 @@
 //       accepted     the provider (or the resident's open socket) took it; provider_id set
 //                    when the provider gave one;
 //       rejected     it can never be delivered as it is (bad address, opted out): don't retry;
-//       retry_later  a passing failure (provider down, rate limited): the core may retry.
+//       retry_later  a passing failure (provider down, rate limited, the peer was never
+//                    reached): the core tries again later, as retry_policy() says, through its
+//                    durable outbox (daemon/deliver/deliver.hpp). A channel never retries a
+//                    reply by itself.
 //     send() MUST NOT block the calling thread: it is a coroutine, and any blocking library
 //     runs on its own threads or through an asynchronous API.
 //  4. After send() the Outbound belongs to the caller again; a channel copies what it keeps.
@@ -72,6 +75,14 @@ struct Outbound {
 
 enum class SendOutcome { accepted, rejected, retry_later };
 
+// How the core retries a channel's replies: at most `attempts` tries in all, the n-th retry
+// after a wait drawn between half and all of min(base_ms × 2^(n−1), max_ms).
+struct RetryPolicy {
+  int attempts = 1;  // 1: a passing failure is final
+  long long base_ms = 1000;
+  long long max_ms = 3600 * 1000;
+};
+
 struct SendResult {
   SendOutcome outcome = SendOutcome::accepted;
   std::string provider_id;
@@ -101,6 +112,7 @@ class Channel {
   virtual boost::asio::awaitable<std::string> refusal(const Outbound& message) { co_return ""; }
   // How `message` would go out (rule 8); an empty object when there is nothing to say.
   virtual boost::json::object draft(const Outbound& message) const { return {}; }
+  virtual RetryPolicy retry_policy() const { return {}; }
   virtual void stop() {}
 };
 

@@ -159,6 +159,7 @@ int run_daemon(const Config& config) {
     deliver.add_channel(*channel);
     log::info("channel_enabled", {{"channel", channel->name()}});
   }
+  deliver.start(io.get_executor());
   api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024);
   agent_api.register_routes(router);
   add_operator_routes(router, commands, events_reader);
@@ -202,6 +203,7 @@ int run_daemon(const Config& config) {
           }
           // Let WebSocket close frames go out.
           co_await sleep_for(std::chrono::milliseconds(100));
+          deliver.stop();
           for (auto& channel : channels) channel->stop();
           http_client.stop();
           events.stop();

@@ -129,9 +129,15 @@ class EmailChannel : public Channel, public MailSink {
     co_return "";
   }
 
+  RetryPolicy retry_policy() const override {
+    return {config_.send_attempts, config_.retry_base_ms, 3600 * 1000};
+  }
+
   // A reply by mail: threaded on the resident's last mail, with a Message-ID that maps back to
   // this conversation (so the resident's answer and any bounce find it), submitted to the
-  // city's mail server. 250 is "sent"; a 4xx or 5xx refusal is a failure the agent sees.
+  // city's mail server. 250 is "sent"; a 4xx answer or a server that could not be reached is
+  // tried again (the core's outbox); a 5xx is a failure the agent sees, and so is a server that
+  // went silent after taking the message (it may have been sent).
   asio::awaitable<SendResult> send(const Outbound& out) override {
     auto fact = [&](const char* name) {
       auto it = out.facts.find(name);
@@ -171,15 +177,14 @@ class EmailChannel : public Channel, public MailSink {
     try {
       response = co_await http_.request(std::move(request));
     } catch (const net::HttpClientError& e) {
-      // Retries of mail come with the core's retry queue; until then even a server that could
-      // not be reached is a failure the agent sees (and may resend), never a "retrying" that
-      // nothing retries.
-      SendResult result = unanswered(e);
-      if (result.outcome == SendOutcome::retry_later) {
-        result = {
-            SendOutcome::rejected, {}, "the mail server could not be reached: " + result.reason};
-      }
-      co_return result;
+      co_return unanswered(e);
+    }
+    if (response.status >= 400 && response.status < 500) {
+      co_return SendResult{SendOutcome::retry_later,
+                           {},
+                           "the mail server asked to try later (" +
+                               std::to_string(response.status) + ")" +
+                               (response.body.empty() ? "" : ": " + response.body)};
     }
     if (response.status != 250) {
       co_return SendResult{SendOutcome::rejected,
@@ -187,8 +192,14 @@ class EmailChannel : public Channel, public MailSink {
                            "the mail server refused it (" + std::to_string(response.status) + ")" +
                                (response.body.empty() ? "" : ": " + response.body)};
     }
-    co_await store_.remember_provider_id("email", mail.message_id, out.conversation_id,
-                                         out.message_id, kThreadMemorySeconds);
+    try {
+      co_await store_.remember_provider_id("email", mail.message_id, out.conversation_id,
+                                           out.message_id, kThreadMemorySeconds);
+    } catch (const std::exception& e) {
+      // The mail is out (never send it again); only threading by its Message-ID is lost.
+      log::warn("email_message_id_not_recorded",
+                {{"message", out.message_id}, {"error", e.what()}});
+    }
     co_return SendResult{SendOutcome::accepted, mail.message_id, {}};
   }
 

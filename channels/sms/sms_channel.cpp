@@ -117,13 +117,11 @@ class SmsChannel : public Channel, public SmsInbox {
     }
     OutboundSms sms{out.conversation_id, out.message_id, from_number(out), to,
                     i18n::plan_sms(out.text, {config_.replace_lookalikes})};
-    SendResult result = co_await attempt(*provider, sms);
-    if (result.outcome == SendOutcome::retry_later) {
-      if (config_.send_attempts <= 1)
-        co_return SendResult{SendOutcome::rejected, {}, result.reason};
-      asio::co_spawn(executor_, retry(provider, std::move(sms), result.reason), asio::detached);
-    }
-    co_return result;
+    co_return co_await attempt(*provider, sms);
+  }
+
+  RetryPolicy retry_policy() const override {
+    return {config_.send_attempts, config_.retry_base_ms, 10 * 60 * 1000};
   }
 
   asio::awaitable<void> receive(InboundSms sms) override {
@@ -261,45 +259,6 @@ class SmsChannel : public Channel, public SmsInbox {
       }
     }
     co_return result;
-  }
-
-  // Retries a reply on passing failures with exponential backoff (each wait drawn between half
-  // and all of the current delay); records the final outcome as the message's delivery status.
-  // Runs detached: a failure to record is logged (the message then shows "retrying").
-  asio::awaitable<void> retry(SmsProvider* provider, OutboundSms sms, std::string reason) {
-    try {
-      co_await retry_until_final(provider, std::move(sms), std::move(reason));
-    } catch (const std::exception& e) {
-      log::error("sms_retry_failed", {{"error", e.what()}});
-    }
-  }
-
-  asio::awaitable<void> retry_until_final(SmsProvider* provider, OutboundSms sms,
-                                          std::string reason) {
-    std::mt19937 random(std::random_device{}());
-    auto delay = std::chrono::milliseconds(config_.retry_base_ms);
-    for (int attempt_number = 2; attempt_number <= config_.send_attempts; ++attempt_number) {
-      std::uniform_int_distribution<long> jitter(delay.count() / 2, delay.count());
-      asio::steady_timer timer(executor_, std::chrono::milliseconds(jitter(random)));
-      co_await timer.async_wait(asio::use_awaitable);
-      delay *= 2;
-      SendResult result = co_await attempt(*provider, sms);
-      if (result.outcome == SendOutcome::retry_later) {
-        reason = result.reason;
-        continue;
-      }
-      metrics::outbound("sms", std::string(outcome_name(result.outcome))).inc();
-      co_await store_.set_delivery(
-          sms.conversation_id, sms.message_id,
-          result.outcome == SendOutcome::accepted ? "sent" : "failed",
-          result.outcome == SendOutcome::accepted ? result.provider_id : result.reason);
-      co_return;
-    }
-    metrics::outbound("sms", "gave_up").inc();
-    log::warn("sms_gave_up", {{"conversation", sms.conversation_id}, {"message", sms.message_id}});
-    co_await store_.set_delivery(
-        sms.conversation_id, sms.message_id, "failed",
-        "gave up after " + std::to_string(config_.send_attempts) + " attempts: " + reason);
   }
 
   asio::awaitable<void> answer_keyword(const InboundSms& sms, const i18n::PhoneNumber& from,

@@ -9,8 +9,9 @@
 //    conversation message. STOP blocks every reply to that number until START.
 //  - Everything else is ingested with the provider's message id as idempotency key, so a
 //    retried webhook never makes a second message; MMS media URLs become attachments.
-//  - A reply is planned (GSM-7 or UCS-2, segments), sent once, and on a passing failure
-//    retried with exponential backoff and jitter (channels.sms.send_attempts); a 4xx is final.
+//  - A reply is planned (GSM-7 or UCS-2, segments) and sent; a passing failure is retried by
+//    the core's outbox as retry_policy() says (channels.sms.send_attempts, retry_base_ms);
+//    a 4xx is final.
 //    The outcome is the message's delivery status; providers' delivery reports update it.
 #pragma once
 

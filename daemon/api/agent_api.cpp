@@ -345,18 +345,20 @@ void AgentApi::register_routes(http::Router& router) {
       } catch (const store::StoreError& e) {
         throw store_error(e);
       }
-      std::string delivery;
+      std::string delivery, detail;
       if (direction == "out") {
         auto sent = co_await deliver_.reply(std::move(out), appended);
         delivery = sent.outcome == SendOutcome::accepted   ? "sent"
                    : sent.outcome == SendOutcome::rejected ? "failed"
                                                            : "retrying";
+        detail = sent.outcome == SendOutcome::accepted ? sent.provider_id : sent.reason;
       }
       store::Fields fields{{"direction", direction},
                            {"author", "agent:" + agent.username},
                            {"author_name", agent.display_name},
                            {"channel", direction == "out" ? appended.reply_channel : ""},
-                           {"text", text}};
+                           {"text", text},
+                           {"delivery_detail", detail}};
       auto view = message_view(appended.message_id, fields, delivery);
       view["created_at"] = iso_time(appended.message_id.substr(0, appended.message_id.find('-')));
       co_return json_response(201, json::object{{"message", std::move(view)},

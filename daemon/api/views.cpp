@@ -84,6 +84,9 @@ boost::json::object message_view(const std::string& id, const store::Fields& m,
       {"created_at", time_or_null(m, "created_at")},
   };
   if (!delivery.empty()) out["delivery"] = delivery;
+  if (auto it = m.find("delivery_detail"); it != m.end() && !it->second.empty()) {
+    out["delivery_detail"] = it->second;
+  }
   // Media sent with the message (MMS), stored as a JSON array of URLs.
   if (auto it = m.find("attachments"); it != m.end() && it->second.size() > 2) {
     boost::system::error_code ec;

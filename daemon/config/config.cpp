@@ -492,6 +492,18 @@ constexpr Option kOptions[] = {
     {.name = "channels.email.outbound_require_tls",
      .field = member<&Config::email, &Config::Email::outbound_require_tls>,
      .doc = "With smtp://, refuse to submit unless STARTTLS succeeds (smtps:// is always TLS)."},
+    {.name = "channels.email.send_attempts",
+     .field = member<&Config::email, &Config::Email::send_attempts>,
+     .min = 1,
+     .max = 30,
+     .doc = "Tries of one reply when the mail server certainly did not take it (a 4xx answer, "
+            "no connection) before it is marked failed."},
+    {.name = "channels.email.retry_base_ms",
+     .field = member<&Config::email, &Config::Email::retry_base_ms>,
+     .min = 10,
+     .max = 3600000,
+     .doc = "Wait before the first retry, in milliseconds; doubles each time up to an hour, "
+            "with jitter."},
     {.name = "channels.email.from_address",
      .field = member<&Config::email, &Config::Email::from_address>,
      .valid = is_mail_address,

@@ -133,12 +133,14 @@ struct Config {
     std::string outbound_username;
     std::string outbound_password;  // secret
     bool outbound_require_tls = true;
+    int send_attempts = 10;         // tries of one reply before it fails
+    int retry_base_ms = 60 * 1000;  // first retry after about this long, doubling up to 1 h
     std::string from_address = "311@localhost";
     std::string from_name = "City 311";
     // Hosted mailboxes, polled over IMAP.
     std::string imap_url;  // imaps://host[:port] or imap://host[:port]; empty = no polling
     std::string imap_username;
-    std::string imap_password;  // secret
+    std::string imap_password;           // secret
     std::string imap_folders = "INBOX";  // comma-separated
     std::string imap_after = "seen";     // seen | move | keep
     std::string imap_move_to = "Processed";

@@ -7,7 +7,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put, consent;
+    session_put, consent, outbox;
 }
 
 namespace {
@@ -46,6 +46,10 @@ const Script& consent_script() {
 }
 const Script& session_put_script() {
   static const Script s = make("session_put", lua::session_put);
+  return s;
+}
+const Script& outbox_script() {
+  static const Script s = make("outbox", lua::outbox);
   return s;
 }
 const Script& list_script() {
@@ -144,6 +148,9 @@ boost::asio::awaitable<std::vector<Message>> ConversationStore::messages(const s
     if (entry.elements.size() < 2) continue;
     Message m{entry.elements[0].str, to_fields(entry.elements[1]), {}};
     if (auto it = deliveries.find(m.id); it != deliveries.end()) m.delivery = it->second;
+    if (auto it = deliveries.find(m.id + ":detail"); it != deliveries.end()) {
+      m.fields["delivery_detail"] = it->second;
+    }
     out.push_back(std::move(m));
   }
   co_return out;
@@ -266,6 +273,36 @@ boost::asio::awaitable<void> ConversationStore::set_delivery(const std::string& 
                                                              const std::string& detail) {
   co_await run(delivery_script(), args(conversation_id, message_id, status, detail,
                                        std::to_string(settings_.events_maxlen)));
+}
+
+boost::asio::awaitable<void> ConversationStore::schedule_retry(const std::string& conversation_id,
+                                                               const std::string& message_id,
+                                                               const std::string& item,
+                                                               long long delay_ms) {
+  co_await run(outbox_script(), args("schedule", conversation_id + " " + message_id, item,
+                                     std::to_string(delay_ms)));
+}
+
+boost::asio::awaitable<ClaimedRetries> ConversationStore::claim_retries(int limit,
+                                                                        long long lease_ms) {
+  RedisReply reply =
+      co_await run(outbox_script(), args("claim", std::to_string(limit), std::to_string(lease_ms)));
+  ClaimedRetries claimed;
+  if (reply.elements.empty()) co_return claimed;
+  claimed.next_due_in_ms = reply.elements[0].integer;
+  for (std::size_t i = 1; i + 1 < reply.elements.size(); i += 2) {
+    const std::string& member = reply.elements[i].str;
+    auto space = member.find(' ');
+    if (space == std::string::npos) continue;
+    claimed.items.push_back(
+        {member.substr(0, space), member.substr(space + 1), reply.elements[i + 1].str});
+  }
+  co_return claimed;
+}
+
+boost::asio::awaitable<void> ConversationStore::finish_retry(const std::string& conversation_id,
+                                                             const std::string& message_id) {
+  co_await run(outbox_script(), args("done", conversation_id + " " + message_id));
 }
 
 }  // namespace frontdoor::store

@@ -27,6 +27,7 @@ using Fields = std::map<std::string, std::string>;
 struct Message {
   std::string id;        // stream id: "<ms>-<seq>", ordered
   Fields fields;         // direction, author, author_name, channel, text, language, created_at, …
+                         // and delivery_detail (the provider's id or why it failed) when known
   std::string delivery;  // outbound only: pending | sent | delivered | failed | retrying
 };
 
@@ -48,6 +49,16 @@ struct AppendResult {
   std::string reply_channel;
   std::string reply_address;
   std::string status;
+};
+
+// Replies due for another attempt (see schedule_retry).
+struct ClaimedRetries {
+  struct Item {
+    std::string conversation_id, message_id;
+    std::string item;  // as scheduled
+  };
+  std::vector<Item> items;
+  long long next_due_in_ms = -1;  // the next reply due after these; -1 when none is waiting
 };
 
 class StoreError : public std::runtime_error {
@@ -125,6 +136,17 @@ class ConversationStore {
                                            const Fields& fields, int ttl_s);
   // Empty when there is no such session (or it expired).
   boost::asio::awaitable<Fields> get_session(const std::string& channel, const std::string& id);
+
+  // The outbox (outbox.lua): a reply that met a passing failure waits there, with what its
+  // next attempt needs (`item`, opaque here), until it is due; it survives restarts.
+  boost::asio::awaitable<void> schedule_retry(const std::string& conversation_id,
+                                              const std::string& message_id,
+                                              const std::string& item, long long delay_ms);
+  // Takes up to `limit` due replies; each is due again after `lease_ms` unless finished or
+  // rescheduled first (so a crash mid-attempt delays it, never loses it).
+  boost::asio::awaitable<ClaimedRetries> claim_retries(int limit, long long lease_ms);
+  boost::asio::awaitable<void> finish_retry(const std::string& conversation_id,
+                                            const std::string& message_id);
 
   // A lease on work only one instance may do at a time (polling one mailbox folder), kept at
   // lease:<name> for ttl_ms: true when `owner` holds it now (taken, or renewed because it held

@@ -148,8 +148,12 @@ TEST_CASE("a crash mid-poll and a recreated folder lose and duplicate nothing") 
   REQUIRE(rig.uidvalidity() != before);
   rig.deliver(mail("Late <late@example.org>", "late@example.org", "One more."));
   REQUIRE(eventually([&] { return message_total(daemon, token) == kMails + 1; }, 60s));
-  REQUIRE(eventually(
-      [&] { return metric(daemon, "frontdoor_email_repeats_total") == std::to_string(kMails); }));
+  // Every mail of the folder was looked at again and recognized (a mail fetched twice around
+  // the crash counts as well).
+  REQUIRE(eventually([&] {
+    auto repeats = metric(daemon, "frontdoor_email_repeats_total");
+    return !repeats.empty() && std::stoi(repeats) >= kMails;
+  }));
   CHECK(message_total(daemon, token) == kMails + 1);
   CHECK(daemon.log().find("imap_uidvalidity_changed") != std::string::npos);
 }

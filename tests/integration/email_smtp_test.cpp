@@ -384,3 +384,81 @@ TEST_CASE(
   CHECK(str(detail.at("messages").as_array().back().at("text")) == "I am away until Monday.");
   CHECK(conversations(daemon, token).size() == 1);
 }
+
+TEST_CASE("a reply the mail server cannot take now is tried again, also after a restart") {
+  SmtpSinkRig sink;
+  sink.stop();  // the city's mail server is down: connections are refused
+  EmailSetup setup;
+  RedisServer redis;
+  auto env = setup.env();
+  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
+  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
+  env["CHANNELS_EMAIL_FROM_ADDRESS"] = "311@city.test";
+  env["CHANNELS_EMAIL_RETRY_BASE_MS"] = "300";
+  env["CHANNELS_EMAIL_SEND_ATTEMPTS"] = "30";
+  Daemon daemon(redis.url(), env);
+  auto token = daemon.login();
+  REQUIRE(send_raw(setup.smtp_port, "lan@example.org", "311@city.test",
+                   "From: Lan <lan@example.org>\nTo: 311@city.test\nSubject: Trash pickup\n"
+                   "Message-ID: <lan-1@example.org>\n\nMissed again this week.\n")
+              .status == 0);
+  std::string conversation = str(conversations(daemon, token).at(0).at("id"));
+  auto reply = daemon.post("/api/v1/conversations/" + conversation + "/messages",
+                           R"({"text":"Sorry, Lan. The truck comes back tomorrow."})", token);
+  REQUIRE(reply.status == 201);
+  CHECK(str(reply.json().at("message").at("delivery")) == "retrying");
+  CHECK(str(reply.json().at("message").at("delivery_detail")).find("connect") != std::string::npos);
+
+  // frontdoord restarts while the reply waits; the mail server comes back.
+  daemon.stop();
+  sink.start();
+  daemon.start();
+  auto received = sink.wait_for(1, std::chrono::seconds(30));
+  REQUIRE(received.size() == 1);
+  CHECK(frontdoor::email::parse_mail(received[0]).text.find("The truck comes back tomorrow.") !=
+        std::string::npos);
+  std::string delivery;
+  for (int i = 0; i < 100 && delivery != "sent"; ++i) {
+    auto last = messages(daemon, token, conversation).back();
+    delivery = str(last.at("delivery"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(delivery == "sent");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(sink.received().size() == 1);  // sent once
+}
+
+TEST_CASE("a reply that never gets through fails with the reason after its attempts") {
+  SmtpSinkRig sink;
+  sink.stop();
+  EmailSetup setup;
+  RedisServer redis;
+  auto env = setup.env();
+  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
+  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
+  env["CHANNELS_EMAIL_RETRY_BASE_MS"] = "50";
+  env["CHANNELS_EMAIL_SEND_ATTEMPTS"] = "3";
+  Daemon daemon(redis.url(), env);
+  auto token = daemon.login();
+  REQUIRE(send_raw(setup.smtp_port, "lan@example.org", "311@city.test",
+                   "From: Lan <lan@example.org>\nTo: 311@city.test\nSubject: Trash pickup\n"
+                   "Message-ID: <lan-1@example.org>\n\nMissed again.\n")
+              .status == 0);
+  std::string conversation = str(conversations(daemon, token).at(0).at("id"));
+  REQUIRE(daemon
+              .post("/api/v1/conversations/" + conversation + "/messages",
+                    R"({"text":"We are on it."})", token)
+              .status == 201);
+  json::value last;
+  for (int i = 0; i < 100; ++i) {
+    last = messages(daemon, token, conversation).back();
+    if (str(last.at("delivery")) == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(str(last.at("delivery")) == "failed");
+  CHECK(str(last.at("delivery_detail")).starts_with("gave up after 3 attempts"));
+  CHECK(daemon.get("/metrics")
+            .body.find(
+                "frontdoor_outbound_messages_total{channel=\"email\",outcome=\"gave_up\"} 1") !=
+        std::string::npos);
+}
