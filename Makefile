@@ -9,8 +9,8 @@ BUILD_TYPE ?= RelWithDebInfo
 PACKAGES := build-essential clang cmake pkg-config \
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev \
   libhiredis-dev redis-server redis-tools libcurl4-openssl-dev libssl-dev libicu-dev \
-    kannel kannel-extras libgmime-3.0-dev swaks dovecot-imapd exim4-daemon-light \
-  libtomlplusplus-dev libspdlog-dev libfmt-dev libargon2-dev catch2
+    kannel kannel-extras libgmime-3.0-dev swaks libnet-ssleay-perl dovecot-imapd \
+  exim4-daemon-light libtomlplusplus-dev libspdlog-dev libfmt-dev libargon2-dev catch2
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

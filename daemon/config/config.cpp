@@ -159,6 +159,11 @@ bool is_mail_address(std::string_view v) {
          v.find_first_of(" <>\r\n") == std::string_view::npos;
 }
 
+// Empty, or a file path: no control characters (a pasted PEM block is not a path).
+bool is_path_or_empty(std::string_view v) {
+  return std::none_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
 bool is_language_list(std::string_view v) { return v.empty() || v == "es"; }
 
 constexpr std::string_view kMailProtocols[] = {"smtp", "lmtp"};
@@ -471,6 +476,22 @@ constexpr Option kOptions[] = {
      .min = 5,
      .max = 3600,
      .doc = "Seconds a sending server may stay silent before the connection is closed."},
+    {.name = "channels.email.tls_certificate",
+     .field = member<&Config::email, &Config::Email::tls_certificate>,
+     .valid = is_path_or_empty,
+     .expect = "empty, or the path of a PEM file",
+     .doc = "PEM file of the receiver's certificate, followed by its intermediates, offered to "
+            "sending servers through STARTTLS; empty means STARTTLS is not offered."},
+    {.name = "channels.email.tls_private_key",
+     .field = member<&Config::email, &Config::Email::tls_private_key>,
+     .valid = is_path_or_empty,
+     .expect = "empty, or the path of a PEM file",
+     .doc = "PEM file of the private key of channels.email.tls_certificate (not encrypted); "
+            "required with it."},
+    {.name = "channels.email.require_tls",
+     .field = member<&Config::email, &Config::Email::require_tls>,
+     .doc = "Refuse mail from a sending server that has not issued STARTTLS (530); needs "
+            "channels.email.tls_certificate."},
     {.name = "channels.email.queue",
      .field = member<&Config::email, &Config::Email::queue>,
      .valid = is_name,
@@ -904,6 +925,7 @@ class Loader {
     for (const auto& [position, text] : file_problems_) message += text + "\n";
     for (const std::string& text : env_problems_) message += text + "\n";
     for (const std::string& text : missing_for_enabled_providers()) message += text + "\n";
+    for (const std::string& text : mail_tls_problems()) message += text + "\n";
     if (!message.empty()) {
       message.pop_back();
       throw ConfigError(message);
@@ -933,6 +955,45 @@ class Loader {
           "channels.sms.enabled is true but no provider is: enable channels.sms.twilio or "
           "channels.sms.kannel");
     }
+    return problems;
+  }
+
+  // STARTTLS of an enabled mail receiver: the certificate and its key come together and both
+  // files can be read, or the daemon does not start (their content is checked when the receiver
+  // loads them); require_tls without a certificate would refuse every sender.
+  std::vector<std::string> mail_tls_problems() const {
+    std::vector<std::string> problems;
+    if (!cfg_.email.enabled) return problems;
+    const std::string& certificate = cfg_.email.tls_certificate;
+    const std::string& key = cfg_.email.tls_private_key;
+    if (!certificate.empty() && key.empty()) {
+      problems.emplace_back(
+          "channels.email.tls_private_key is required when channels.email.tls_certificate is "
+          "set");
+    }
+    if (certificate.empty() && !key.empty()) {
+      problems.emplace_back(
+          "channels.email.tls_certificate is required when channels.email.tls_private_key is "
+          "set");
+    }
+    if (cfg_.email.require_tls && certificate.empty()) {
+      problems.emplace_back(
+          "channels.email.require_tls is true but channels.email.tls_certificate is not set: "
+          "every sending server would be refused");
+    }
+    auto check_readable = [&](const char* name, const std::string& path) {
+      if (path.empty()) return;
+      const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                                 &std::fclose);
+      if (file) return;
+      const int error = errno;
+      const auto origin = cfg_.origins.find(name);
+      problems.push_back(std::string(name) +
+                         (origin == cfg_.origins.end() ? "" : " (" + origin->second + ")") +
+                         ": cannot read " + path + ": " + std::strerror(error));
+    };
+    check_readable("channels.email.tls_certificate", certificate);
+    check_readable("channels.email.tls_private_key", key);
     return problems;
   }
 

@@ -127,6 +127,9 @@ struct Config {
     std::size_t max_attachment_bytes = 20 * 1024 * 1024;
     int max_recipients = 50;
     int idle_timeout_s = 300;
+    std::string tls_certificate;  // PEM chain for STARTTLS; empty = no STARTTLS
+    std::string tls_private_key;  // PEM key of tls_certificate
+    bool require_tls = false;     // MAIL before STARTTLS is refused (530)
     std::string queue = "general";
     // Replies: submitted to the city's mail server.
     std::string outbound_url;  // smtp://host:587 or smtps://host:465; empty = no replies by mail

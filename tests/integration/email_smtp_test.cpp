@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -19,29 +20,14 @@ namespace {
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-struct Swaks {
-  int status;
-  std::string output;
-};
-
-// Runs swaks against the receiver; `extra` is appended to the command line as is.
-Swaks swaks(unsigned short port, const std::string& extra) {
-  std::string command = "swaks --server 127.0.0.1 --port " + std::to_string(port) +
-                        " --timeout 20 --hide-informational " + extra + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, pipe)) out += buf;
-  int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
-}
-
 // Sends a raw message (headers and body, LF line ends are fine) with swaks --data.
 Swaks send_raw(unsigned short port, const std::string& from, const std::string& to,
                const std::string& raw) {
-  auto path = fresh_dir("mail") + "/message.eml";
-  std::ofstream(path, std::ios::binary) << raw;
-  return swaks(port, "--from " + from + " --to " + to + " --data @" + path);
+  const auto dir = fresh_dir("mail");
+  std::ofstream(dir + "/message.eml", std::ios::binary) << raw;
+  auto sent = swaks(port, "--from " + from + " --to " + to + " --data @" + dir + "/message.eml");
+  std::filesystem::remove_all(dir);
+  return sent;
 }
 
 struct EmailSetup {

@@ -221,6 +221,17 @@ void Daemon::kill() {
   pid_ = -1;
 }
 
+Swaks swaks(unsigned short port, const std::string& extra) {
+  std::string command = "swaks --server 127.0.0.1 --port " + std::to_string(port) +
+                        " --timeout 20 --hide-informational " + extra + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (pipe && fgets(buf, sizeof buf, pipe)) out += buf;
+  int status = pipe ? pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 std::string Daemon::log() const { return read_file(log_path_); }
 
 bool Daemon::wait_ready(std::chrono::milliseconds timeout) const {

@@ -58,6 +58,15 @@ HttpResult http(unsigned short port, const std::string& method, const std::strin
                 const std::string& body = {},
                 const std::map<std::string, std::string>& headers = {});
 
+// swaks (a real SMTP client) against 127.0.0.1:port; `extra` is appended to the command line
+// as is. Its exit status and everything it printed: lines it sends and receives in plaintext
+// start with " ->" and "<- ", over TLS with " ~>" and "<~ ".
+struct Swaks {
+  int status;
+  std::string output;
+};
+Swaks swaks(unsigned short port, const std::string& extra);
+
 // The real daemon. `redis_url` empty = embedded Redis under the data directory. Its config
 // file declares the test services (pothole → streets, water_leak → water); `env` sets
 // FRONTDOOR_* overrides (e.g. {"SERVER_MAX_BODY_BYTES", "4096"}) on top of it.

@@ -427,7 +427,7 @@ TEST_CASE("the shipped configurations load", "[config]") {
   SECTION("config/frontdoor.toml holds the defaults") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/frontdoor.toml");
     check_scalars_are_defaults(c);
-    CHECK(c.origins.size() == 74);
+    CHECK(c.origins.size() == 77);
   }
   SECTION("config/demo.toml runs the demo") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/demo.toml");
@@ -469,4 +469,55 @@ TEST_CASE("an enabled SMS provider needs its credentials and numbers") {
             .find("channels.sms.public_url") != std::string::npos);
   CHECK(error_of_text("[channels.sms.kannel]\nnumbers = \"+1503\"\n").find("E.164") !=
         std::string::npos);
+}
+
+TEST_CASE("the mail receiver's certificate and key come together and can be read", "[config]") {
+  // Two files that exist (their content is checked when the receiver loads them).
+  TempToml certificate("not checked here");
+  TempToml key("not checked here");
+  const std::string section = "[channels.email]\nenabled = true\n";
+  SECTION("a certificate without its key") {
+    CHECK(error_of_text(section + "tls_certificate = \"" + certificate.path() + "\"\n") ==
+          "channels.email.tls_private_key is required when channels.email.tls_certificate is "
+          "set");
+  }
+  SECTION("a key without its certificate") {
+    CHECK(error_of_text(section + "tls_private_key = \"" + key.path() + "\"\n") ==
+          "channels.email.tls_certificate is required when channels.email.tls_private_key is "
+          "set");
+  }
+  SECTION("require_tls without a certificate") {
+    CHECK(error_of_text(section + "require_tls = true\n") ==
+          "channels.email.require_tls is true but channels.email.tls_certificate is not set: "
+          "every sending server would be refused");
+  }
+  SECTION("a file that cannot be read names the option, where it was set and why") {
+    const std::string missing = certificate.path() + ".missing";
+    CHECK(error_of_text(section + "tls_certificate = \"" + missing + "\"\ntls_private_key = \"" +
+                        key.path() + "\"\n") ==
+          "channels.email.tls_certificate (3:19): cannot read " + missing +
+              ": No such file or directory");
+    EnvVar env("FRONTDOOR_CHANNELS_EMAIL_TLS_PRIVATE_KEY", missing.c_str());
+    CHECK(error_of_text(section + "tls_certificate = \"" + certificate.path() + "\"\n") ==
+          "channels.email.tls_private_key (env FRONTDOOR_CHANNELS_EMAIL_TLS_PRIVATE_KEY): cannot "
+          "read " +
+              missing + ": No such file or directory");
+  }
+  SECTION("a PEM block pasted instead of a path") {
+    CHECK_THAT(error_of_text(section + "tls_certificate = \"-----BEGIN CERTIFICATE-----\\nMII\"\n"),
+               Contains("3:19: channels.email.tls_certificate: got \"-----BEGIN CERTIFICATE-----"
+                        "\\u000AMII\"; expected empty, or the path of a PEM file"));
+  }
+  SECTION("both readable, require_tls on") {
+    const Config c =
+        load_config(TempToml(section + "tls_certificate = \"" + certificate.path() +
+                             "\"\ntls_private_key = \"" + key.path() + "\"\nrequire_tls = true\n")
+                        .path());
+    CHECK(c.email.tls_certificate == certificate.path());
+    CHECK(c.email.tls_private_key == key.path());
+    CHECK(c.email.require_tls);
+  }
+  SECTION("a disabled receiver does not load them") {
+    CHECK(error_of_text("[channels.email]\ntls_certificate = \"/nonexistent/cert.pem\"\n").empty());
+  }
 }
