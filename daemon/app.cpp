@@ -160,7 +160,7 @@ int run_daemon(const Config& config) {
     log::info("channel_enabled", {{"channel", channel->name()}});
   }
   deliver.start(io.get_executor());
-  api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024);
+  api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024, config.data_dir);
   agent_api.register_routes(router);
   add_operator_routes(router, commands, events_reader);
   events.start();

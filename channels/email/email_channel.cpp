@@ -233,9 +233,9 @@ class EmailChannel : public Channel, public MailSink {
         p.mail.problems.push_back("attachment " + a.filename + " is over the size limit");
         continue;
       }
-      p.attachment_refs.push_back("attachments/" +
-                                  keep(fs::path(data_dir_) / "attachments", a.data, "") +
-                                  "?name=" + a.filename + "&type=" + a.content_type);
+      p.attachment_refs.push_back(
+          "attachments/" + keep(fs::path(data_dir_) / "attachments", a.data, "") + "?" +
+          net::form_encode({{"name", a.filename}, {"type", a.content_type}}));
     }
     auto trimmed = trim_reply(p.mail.text);
     p.new_text = trimmed.text;

@@ -1,14 +1,19 @@
 #include "daemon/api/agent_api.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <fstream>
 #include <mutex>
+#include <optional>
+#include <sstream>
 
 #include "daemon/api/views.hpp"
 #include "daemon/http/api_error.hpp"
 #include "daemon/http/json_body.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/offload.hpp"
 #include "i18n/text.hpp"
 
 namespace frontdoor::api {
@@ -73,6 +78,53 @@ bool known_status(const std::string& s) {
          s == "resolved" || s == "closed";
 }
 
+// A kept file's bytes; nullopt when it is gone (removed by an operator's retention job).
+std::optional<std::string> read_kept_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return std::move(bytes).str();
+}
+
+// Content-Disposition for a download named `name` (RFC 6266: an ASCII fallback and the UTF-8
+// name percent-encoded).
+std::string attachment_disposition(const std::string& name) {
+  std::string ascii, encoded;
+  for (unsigned char c : name) {
+    const bool plain = std::isalnum(c) || std::string_view("-._~ ()").find(static_cast<char>(c)) !=
+                                              std::string_view::npos;
+    ascii += plain ? static_cast<char>(c) : '_';
+    if (plain && c != ' ') {
+      encoded += static_cast<char>(c);
+    } else {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
+}
+
+// The type a file came with when it is a plain "type/subtype", else application/octet-stream.
+std::string safe_media_type(const std::string& type) {
+  auto slash = type.find('/');
+  auto token = [](std::string_view s) {
+    return !s.empty() && s.size() <= 127 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+      return std::isalnum(c) ||
+             std::string_view("!#$&-^_.+").find(static_cast<char>(c)) != std::string_view::npos;
+    });
+  };
+  if (slash == std::string::npos || !token(std::string_view(type).substr(0, slash)) ||
+      !token(std::string_view(type).substr(slash + 1))) {
+    return "application/octet-stream";
+  }
+  std::string lower = type;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
 }  // namespace
 
 // The live stream: one subscription to the event bus for the whole process; each event is
@@ -105,7 +157,8 @@ struct AgentApi::Stream {
     }
     if (auto* msg = in.if_contains("message"); msg && msg->is_object()) {
       auto fields = to_fields(msg->as_object());
-      out["message"] = message_view(fields["id"], fields, fields["delivery"]);
+      out["message"] =
+          message_view(fields["id"], fields, fields["delivery"], event.conversation_id);
     }
     if (auto* prev = in.if_contains("previous_agent"); prev && prev->is_string()) {
       previous_agent = std::string(prev->as_string());
@@ -140,18 +193,23 @@ struct AgentApi::Stream {
 };
 
 AgentApi::AgentApi(auth::AgentDirectory& agents, store::ConversationStore& store, Ingest& ingest,
-                   Deliver& deliver, events::EventBus& events, std::size_t max_frame_bytes)
+                   Deliver& deliver, events::EventBus& events, std::size_t max_frame_bytes,
+                   std::string data_dir)
     : stream_(std::make_shared<Stream>()),
       agents_(agents),
       store_(store),
       ingest_(ingest),
       deliver_(deliver),
-      max_frame_bytes_(max_frame_bytes) {
+      max_frame_bytes_(max_frame_bytes),
+      data_dir_(std::move(data_dir)) {
   stream_->subscription =
       events.subscribe([stream = stream_.get()](const events::Event& e) { stream->on_event(e); });
 }
 
-AgentApi::~AgentApi() { stream_->subscription.reset(); }
+AgentApi::~AgentApi() {
+  stream_->subscription.reset();
+  files_.join();
+}
 
 void AgentApi::register_routes(http::Router& router) {
   auto require = [this](const HttpRequest& req,
@@ -315,10 +373,73 @@ void AgentApi::register_routes(http::Router& router) {
                }
                json::array messages;
                for (const auto& m : co_await store_.messages(p.at("id"), after)) {
-                 messages.push_back(message_view(m.id, m.fields, m.delivery));
+                 messages.push_back(message_view(m.id, m.fields, m.delivery, p.at("id")));
                }
                co_return json_response(200, json::object{{"conversation", conversation_view(conv)},
                                                          {"messages", std::move(messages)}});
+             });
+
+  // What arrived, whole: the full text of a trimmed mail, the raw message, a kept attachment.
+  // Files are served as downloads (never rendered in the inbox's origin).
+  auto stored_message = [this, require, visible](
+                            HttpRequest& req,
+                            const PathParams& p) -> asio::awaitable<store::Message> {
+    auto agent = co_await require(req);
+    co_await visible(agent, p.at("id"));
+    auto message = co_await store_.message(p.at("id"), p.at("mid"));
+    if (!message) {
+      throw ApiError(ErrorCode::not_found, "no message " + p.at("mid") + " in " + p.at("id"));
+    }
+    co_return std::move(*message);
+  };
+  auto download = [this](const KeptFile& file, std::string type,
+                         std::string name) -> asio::awaitable<HttpResponse> {
+    auto read = [path = data_dir_ + "/" + file.path] { return read_kept_file(path); };
+    std::optional<std::string> bytes = co_await offload(files_, std::move(read));
+    if (!bytes) throw ApiError(ErrorCode::not_found, "the file is no longer kept");
+    HttpResponse response = HttpResponse::text(200, std::move(*bytes), std::move(type));
+    response.headers = {{"Content-Disposition", attachment_disposition(name)},
+                        {"X-Content-Type-Options", "nosniff"},
+                        {"Content-Security-Policy", "sandbox"},
+                        {"Cache-Control", "private, max-age=3600"}};
+    co_return response;
+  };
+
+  router.add(
+      "GET", "/api/v1/conversations/{id}/messages/{mid}/full",
+      [stored_message](HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
+        store::Message m = co_await stored_message(req, p);
+        auto full = m.fields.find("full_text");
+        co_return HttpResponse::text(200, full != m.fields.end() ? full->second : m.fields["text"]);
+      });
+
+  router.add("GET", "/api/v1/conversations/{id}/messages/{mid}/raw",
+             [stored_message, download](HttpRequest& req,
+                                        const PathParams& p) -> asio::awaitable<HttpResponse> {
+               store::Message m = co_await stored_message(req, p);
+               auto file = kept_file(m.fields["raw"]);
+               if (!file) throw ApiError(ErrorCode::not_found, "this message has no raw form");
+               co_return co_await download(*file, "message/rfc822", "message-" + m.id + ".eml");
+             });
+
+  router.add("GET", "/api/v1/conversations/{id}/messages/{mid}/attachments/{n}",
+             [stored_message, download](HttpRequest& req,
+                                        const PathParams& p) -> asio::awaitable<HttpResponse> {
+               store::Message m = co_await stored_message(req, p);
+               std::size_t index = 0;
+               const std::string& n = p.at("n");
+               auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), index);
+               json::error_code parse_error;
+               auto refs = json::parse(m.fields["attachments"], parse_error);
+               if (ec != std::errc() || end != n.data() + n.size() || parse_error ||
+                   !refs.is_array() || index >= refs.as_array().size() ||
+                   !refs.as_array()[index].is_string()) {
+                 throw ApiError(ErrorCode::not_found, "no attachment " + n);
+               }
+               auto file = kept_file(std::string(refs.as_array()[index].as_string()));
+               if (!file) throw ApiError(ErrorCode::not_found, "attachment " + n + " is not kept");
+               co_return co_await download(*file, safe_media_type(file->type),
+                                           file->name.empty() ? "attachment-" + n : file->name);
              });
 
   auto add_text = [this, require, visible](const std::string& direction) {

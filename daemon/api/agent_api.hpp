@@ -6,6 +6,8 @@
 // conversations of their queues and those they hold; supervisors and admins see all.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
+
 #include <memory>
 
 #include "daemon/auth/agent_directory.hpp"
@@ -19,8 +21,11 @@ namespace frontdoor::api {
 
 class AgentApi {
  public:
+  // `data_dir`: where channels keep files (a mail's raw message and attachments) that agents
+  // may download.
   AgentApi(auth::AgentDirectory& agents, store::ConversationStore& store, Ingest& ingest,
-           Deliver& deliver, events::EventBus& events, std::size_t max_frame_bytes);
+           Deliver& deliver, events::EventBus& events, std::size_t max_frame_bytes,
+           std::string data_dir);
   ~AgentApi();
   void register_routes(http::Router& router);
 
@@ -32,6 +37,8 @@ class AgentApi {
   Ingest& ingest_;
   Deliver& deliver_;
   std::size_t max_frame_bytes_;
+  std::string data_dir_;
+  boost::asio::thread_pool files_{1};  // reads kept files off the I/O threads
 };
 
 }  // namespace frontdoor::api

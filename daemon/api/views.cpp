@@ -1,6 +1,8 @@
 #include "daemon/api/views.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
+#include <boost/url/parse.hpp>
 
 #include <charconv>
 #include <ctime>
@@ -71,8 +73,43 @@ boost::json::object conversation_view(const store::Fields& c) {
   };
 }
 
+std::optional<KeptFile> kept_file(const std::string& ref) {
+  const std::string_view view(ref);
+  const auto query = view.find('?');
+  const std::string_view path = view.substr(0, query);
+  // "<dir>/<2 hex>/<64 hex><suffix>": nothing else is ever written by the channels.
+  std::string_view dir = path.starts_with("attachments/") ? "attachments/"
+                         : path.starts_with("mail/")      ? "mail/"
+                                                          : "";
+  if (dir.empty()) return std::nullopt;
+  std::string_view rest = path.substr(dir.size());
+  const std::string_view suffix = dir == "mail/" ? ".eml" : "";
+  auto hex = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  };
+  if (rest.size() != 2 + 1 + 64 + suffix.size() || rest[2] != '/' || !hex(rest.substr(0, 2)) ||
+      !hex(rest.substr(3, 64)) || rest.substr(3, 2) != rest.substr(0, 2) ||
+      rest.substr(67) != suffix) {
+    return std::nullopt;
+  }
+  KeptFile file{std::string(path), {}, {}};
+  if (query != std::string_view::npos) {
+    // Form-encoded (space as '+'), as the channel wrote it.
+    if (auto url = boost::urls::parse_uri_reference(view.substr(query))) {
+      boost::urls::encoding_opts form;
+      form.space_as_plus = true;
+      for (auto param : url->params(form)) {
+        if (param.key == "name") file.name = param.value;
+        if (param.key == "type") file.type = param.value;
+      }
+    }
+  }
+  return file;
+}
+
 boost::json::object message_view(const std::string& id, const store::Fields& m,
-                                 const std::string& delivery) {
+                                 const std::string& delivery, const std::string& conversation_id) {
   boost::json::object out{
       {"id", id},
       {"direction", string_or_null(m, "direction")},
@@ -87,11 +124,37 @@ boost::json::object message_view(const std::string& id, const store::Fields& m,
   if (auto it = m.find("delivery_detail"); it != m.end() && !it->second.empty()) {
     out["delivery_detail"] = it->second;
   }
-  // Media sent with the message (MMS), stored as a JSON array of URLs.
+  const std::string base =
+      conversation_id.empty() ? "" : "/api/v1/conversations/" + conversation_id + "/messages/" + id;
+  // Media sent with the message: URLs (MMS), or files kept under data_dir (a mail's
+  // attachments), given as API URLs.
   if (auto it = m.find("attachments"); it != m.end() && it->second.size() > 2) {
     boost::system::error_code ec;
-    auto urls = boost::json::parse(it->second, ec);
-    if (!ec && urls.is_array()) out["attachments"] = urls;
+    auto refs = boost::json::parse(it->second, ec);
+    if (!ec && refs.is_array()) {
+      boost::json::array urls;
+      std::size_t index = 0;
+      for (const auto& ref : refs.as_array()) {
+        if (!ref.is_string()) continue;
+        std::string text(ref.as_string());
+        if (text.starts_with("http://") || text.starts_with("https://")) {
+          urls.emplace_back(text);
+        } else if (!base.empty() && kept_file(text)) {
+          urls.emplace_back(base + "/attachments/" + std::to_string(index));
+        }
+        ++index;
+      }
+      out["attachments"] = std::move(urls);
+    }
+  }
+  if (auto it = m.find("auto_submitted"); it != m.end() && !it->second.empty()) {
+    out["auto_submitted"] = it->second;
+  }
+  // The whole of what arrived, when the text shown is a part of it (a mail: quotes and
+  // signature trimmed, or shortened).
+  if (auto raw = m.find("raw"); raw != m.end() && !base.empty()) {
+    out["original"] = {
+        {"trimmed", m.count("full_text") > 0}, {"text", base + "/full"}, {"raw", base + "/raw"}};
   }
   return out;
 }

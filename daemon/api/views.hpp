@@ -2,6 +2,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <optional>
 #include <string>
 
 #include "daemon/store/conversation_store.hpp"
@@ -17,8 +18,20 @@ std::string iso_time(const std::string& epoch_ms);
 boost::json::object conversation_view(const store::Fields& conversation);
 
 // {id, direction, author, author_name, channel, text, language, created_at, delivery?,
-//  attachments?: [url, …]}
+//  delivery_detail?, attachments?: [url, …], auto_submitted?, original?: {trimmed, text, raw}}.
+// Files frontdoor keeps (a mail's attachments, its raw message) are given as API URLs under
+// /api/v1/conversations/<conversation_id>/messages/<id>/, so only with `conversation_id`.
 boost::json::object message_view(const std::string& id, const store::Fields& fields,
-                                 const std::string& delivery);
+                                 const std::string& delivery,
+                                 const std::string& conversation_id = {});
+
+// A kept file a message names ("attachments/ab/<sha256>?name=…&type=…", "mail/ab/<sha256>.eml"):
+// its path under data_dir, and the name and type it came with. nullopt for anything else
+// (an URL, a path that leaves data_dir).
+struct KeptFile {
+  std::string path;  // relative to data_dir
+  std::string name, type;
+};
+std::optional<KeptFile> kept_file(const std::string& ref);
 
 }  // namespace frontdoor::api

@@ -134,6 +134,25 @@ boost::asio::awaitable<std::optional<Fields>> ConversationStore::conversation(
   co_return to_fields(reply);
 }
 
+boost::asio::awaitable<std::optional<Message>> ConversationStore::message(
+    const std::string& conversation_id, const std::string& message_id) {
+  if (message_id.empty() || message_id.find_first_not_of("0123456789-") != std::string::npos ||
+      message_id.find('-') == std::string::npos) {
+    co_return std::nullopt;
+  }
+  std::string key = "conv:{" + conversation_id + "}";
+  RedisReply entries = co_await redis_.call("XRANGE", key + ":msgs", message_id, message_id);
+  if (entries.elements.empty() || entries.elements[0].elements.size() < 2) co_return std::nullopt;
+  Message m{entries.elements[0].elements[0].str, to_fields(entries.elements[0].elements[1]), {}};
+  RedisReply delivery =
+      co_await redis_.call("HMGET", key + ":delivery", message_id, message_id + ":detail");
+  if (delivery.elements.size() == 2) {
+    m.delivery = delivery.elements[0].str;
+    if (!delivery.elements[1].str.empty()) m.fields["delivery_detail"] = delivery.elements[1].str;
+  }
+  co_return m;
+}
+
 boost::asio::awaitable<std::vector<Message>> ConversationStore::messages(const std::string& id,
                                                                          const std::string& after,
                                                                          int count) {

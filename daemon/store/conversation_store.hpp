@@ -88,6 +88,9 @@ class ConversationStore {
   boost::asio::awaitable<std::vector<Message>> messages(const std::string& id,
                                                         const std::string& after = {},
                                                         int count = 1000);
+  // One message of a conversation (with its delivery status), or nullopt.
+  boost::asio::awaitable<std::optional<Message>> message(const std::string& conversation_id,
+                                                         const std::string& message_id);
   boost::asio::awaitable<ListPage> list(const ListFilter& filter);
 
   boost::asio::awaitable<AppendResult> append(const std::string& conversation_id,

@@ -196,6 +196,8 @@ TEST_CASE("charsets and encoded words arrive as UTF-8 and auto-replies are recor
   REQUIRE(all.size() == 3);
   auto ooo = messages(daemon, token, str(all[0].at("id")));
   CHECK(str(ooo.at(0).at("text")).find("out of the office") != std::string::npos);
+  CHECK(str(ooo.at(0).at("auto_submitted")).find("auto-replied") != std::string::npos);
+  CHECK_FALSE(first.at(0).as_object().contains("auto_submitted"));
   auto metrics = daemon.get("/metrics").body;
   CHECK(metrics.find("frontdoor_email_auto_replies_total 1") != std::string::npos);
 }
@@ -447,4 +449,67 @@ TEST_CASE("a reply that never gets through fails with the reason after its attem
             .body.find(
                 "frontdoor_outbound_messages_total{channel=\"email\",outcome=\"gave_up\"} 1") !=
         std::string::npos);
+}
+
+TEST_CASE("the agent sees the new text and gets the whole mail and its attachments in one click") {
+  EmailSetup setup;
+  RedisServer redis;
+  Daemon daemon(redis.url(), setup.env());
+  auto token = daemon.login();
+  const std::string raw =
+      "From: Minh <minh@example.net>\r\nTo: 311@city.test\r\nSubject: Fallen tree\r\n"
+      "Message-ID: <minh-2@example.net>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+      "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+      "Here is the photo.\r\n\r\nOn Tue, Nov 24, 2026 at 9:00 AM City 311 <311@city.test> "
+      "wrote:\r\n"
+      "> Could you send a photo?\r\n"
+      "--b1\r\nContent-Type: image/jpeg\r\n"
+      "Content-Disposition: attachment; filename*=UTF-8''c%C3%A2y%20%C4%91%E1%BB%95.jpg\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n/9j/4AAQSkZJRgABAQ==\r\n"
+      "--b1\r\nContent-Type: text/html\r\nContent-Disposition: attachment; "
+      "filename=\"note.html\"\r\n\r\n"
+      "<script>alert(1)</script>\r\n--b1--\r\n";
+  REQUIRE(send_raw(setup.smtp_port, "minh@example.net", "311@city.test", raw).status == 0);
+  std::string id = str(conversations(daemon, token).at(0).at("id"));
+  auto message = messages(daemon, token, id).at(0).as_object();
+  CHECK(str(message.at("text")) == "Here is the photo.");
+  const auto& original = message.at("original").as_object();
+  CHECK(original.at("trimmed").as_bool());
+
+  auto full = daemon.get(str(original.at("text")), token);
+  REQUIRE(full.status == 200);
+  CHECK(full.body.find("> Could you send a photo?") != std::string::npos);
+
+  auto whole = daemon.get(str(original.at("raw")), token);
+  REQUIRE(whole.status == 200);
+  CHECK(whole.headers["content-type"] == "message/rfc822");
+  CHECK(whole.body.find("Message-ID: <minh-2@example.net>") != std::string::npos);
+  CHECK(whole.body.find("/9j/4AAQSkZJRgABAQ==") != std::string::npos);
+
+  auto files = message.at("attachments").as_array();
+  REQUIRE(files.size() == 2);
+  auto photo = daemon.get(str(files[0]), token);
+  REQUIRE(photo.status == 200);
+  CHECK(photo.headers["content-type"] == "image/jpeg");
+  CHECK(photo.body == std::string("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01", 13));
+  CHECK(photo.headers["content-disposition"].find(
+            "filename*=UTF-8''c%C3%A2y%20%C4%91%E1%BB%95.jpg") != std::string::npos);
+  // An HTML file is a download, never a page of the inbox's origin.
+  auto note = daemon.get(str(files[1]), token);
+  REQUIRE(note.status == 200);
+  CHECK(note.headers["content-disposition"].starts_with("attachment;"));
+  CHECK(note.headers["x-content-type-options"] == "nosniff");
+  CHECK(note.headers["content-security-policy"] == "sandbox");
+
+  // Only for agents who may see the conversation, and only what the message names.
+  CHECK(daemon.get(str(original.at("raw"))).status == 401);
+  CHECK(daemon
+            .get("/api/v1/conversations/" + id + "/messages/" + str(message.at("id")) +
+                     "/attachments/2",
+                 token)
+            .status == 404);
+  CHECK(daemon.get("/api/v1/conversations/" + id + "/messages/1-0/raw", token).status == 404);
+  CHECK(daemon.get("/api/v1/conversations/" + id + "/messages/..%2F..%2Fetc/raw", token).status ==
+        404);
 }
