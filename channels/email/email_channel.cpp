@@ -148,6 +148,9 @@ class EmailChannel : public Channel, public MailSink {
     mail.from_address = config_.from_address;
     mail.to_address = out.address.substr(6);
     mail.subject = fact("email_subject").empty() ? out.subject : fact("email_subject");
+    if (config_.reply_address_tags) {
+      mail.reply_to = reply_address(out.conversation_id, config_.from_address);
+    }
     mail.in_reply_to = fact("email_last_message_id");
     if (auto root = fact("email_thread_root"); !root.empty() && root != mail.in_reply_to) {
       mail.references.push_back(root);
@@ -310,7 +313,7 @@ class EmailChannel : public Channel, public MailSink {
       in.message_fields["auto_submitted"] = mail.auto_reason;
       in.passive = true;  // an out-of-office answer is not the resident answering
     }
-    in.conversation_hint = co_await thread_of(mail);
+    in.conversation_hint = co_await thread_of(mail, envelope, in.address);
     in.attributes = {{"email_to", envelope.recipients.front()}};
     // What a reply threads on: the resident's newest mail and the thread's first.
     if (!mail.message_id.empty()) {
@@ -333,13 +336,39 @@ class EmailChannel : public Channel, public MailSink {
                              "queued as conversation " + result.conversation_id};
   }
 
-  // The conversation a reply belongs to: In-Reply-To, then References from the newest.
-  asio::awaitable<std::string> thread_of(const ParsedMail& mail) {
+  // The conversation a mail belongs to: the first of these that is the sender's and not
+  // closed. In-Reply-To, then References from the newest, through the Message-IDs frontdoor
+  // has seen (or, after 400 days, one of its own Message-IDs, which names its conversation);
+  // then a tagged recipient (311+c42@…). Someone else's conversation is never joined, however
+  // the headers name it.
+  asio::awaitable<std::string> thread_of(const ParsedMail& mail, const Envelope& envelope,
+                                         const std::string& address) {
     std::vector<std::string> ids;
     if (!mail.in_reply_to.empty()) ids.push_back(mail.in_reply_to);
     ids.insert(ids.end(), mail.references.rbegin(), mail.references.rend());
+    std::vector<std::string> candidates;
     for (const auto& id : ids) {
-      if (auto found = co_await store_.find_provider_id("email", id)) co_return found->first;
+      if (auto found = co_await store_.find_provider_id("email", id)) {
+        candidates.push_back(found->first);
+      } else if (auto ours = parse_message_id(id)) {
+        candidates.push_back(ours->first);
+      }
+    }
+    std::vector<std::string> recipients = envelope.recipients;
+    for (const auto& to : mail.to) recipients.push_back(to.address);
+    for (const auto& cc : mail.cc) recipients.push_back(cc.address);
+    for (const auto& recipient : recipients) {
+      if (auto tagged = conversation_of_reply_address(recipient)) candidates.push_back(*tagged);
+    }
+    if (candidates.empty()) co_return std::string();
+    const std::string contact = co_await store_.contact_of(address);
+    if (contact.empty()) co_return std::string();  // a first mail: nothing of theirs to join
+    for (const auto& id : candidates) {
+      auto conversation = co_await store_.conversation(id);
+      if (conversation && (*conversation)["contact"] == contact &&
+          (*conversation)["status"] != "closed") {
+        co_return id;
+      }
     }
     co_return std::string();
   }

@@ -1,5 +1,6 @@
 #include "channels/email/imap_poller.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,7 +10,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <charconv>
 #include <cstdio>
-#include <unistd.h>
 
 #include "daemon/crypto/tokens.hpp"
 #include "daemon/log/log.hpp"

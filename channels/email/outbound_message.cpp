@@ -436,4 +436,32 @@ std::optional<std::pair<std::string, std::string>> parse_message_id(std::string_
   return std::pair{std::string(conversation), std::string(message)};
 }
 
+std::string reply_address(std::string_view conversation_id, std::string_view from_address) {
+  const std::size_t at = from_address.rfind('@');
+  if (at == std::string_view::npos || !is_id_field(conversation_id)) {
+    throw std::invalid_argument("no reply address for this conversation or from address");
+  }
+  std::string_view local = from_address.substr(0, at);
+  local = local.substr(0, local.find('+'));  // the city's own tag, if it has one, is replaced
+  return std::string(local) + "+c" + std::string(conversation_id) +
+         std::string(from_address.substr(at));
+}
+
+std::optional<std::string> conversation_of_reply_address(std::string_view address) {
+  address = trim(address);
+  if (address.size() >= 2 && address.front() == '<' && address.back() == '>') {
+    address = trim(address.substr(1, address.size() - 2));
+  }
+  const std::size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view local = address.substr(0, at);
+  const std::size_t plus = local.find('+');
+  if (plus == std::string_view::npos || plus + 1 >= local.size()) return std::nullopt;
+  std::string_view tag = local.substr(plus + 1);
+  if (tag.front() != 'c' && tag.front() != 'C') return std::nullopt;
+  tag.remove_prefix(1);
+  if (!is_id_field(tag)) return std::nullopt;
+  return std::string(tag);
+}
+
 }  // namespace frontdoor::email

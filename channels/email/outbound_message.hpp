@@ -91,4 +91,11 @@ std::string make_message_id(std::string_view conversation_id, std::string_view m
 // malformed field). The domain is not checked.
 std::optional<std::pair<std::string, std::string>> parse_message_id(std::string_view id);
 
+// The per-conversation reply address (plus-addressing, RFC 5233): "311+c42@city.gov" for
+// conversation 42 and the city's address "311@city.gov". Like a Message-ID it is a routing hint
+// that anyone can write: the caller confirms the conversation is the sender's.
+std::string reply_address(std::string_view conversation_id, std::string_view from_address);
+// "42" from "311+c42@City.gov" (any local part before the '+'); nullopt for any other address.
+std::optional<std::string> conversation_of_reply_address(std::string_view address);
+
 }  // namespace frontdoor::email

@@ -168,6 +168,11 @@ bool recipient_accepted(const std::string& address, const std::vector<std::strin
   std::string a = lower(address);
   auto at = a.rfind('@');
   if (at == std::string::npos || at == 0 || at + 1 == a.size()) return false;
+  // A tagged address (311+c42@city.gov, RFC 5233) is its mailbox's: the tag is for threading.
+  if (auto plus = a.find('+'); plus != std::string::npos && plus > 0 && plus < at) {
+    a.erase(plus, at - plus);
+    at = plus;
+  }
   for (const auto& entry : accepted) {
     if (entry == a || (entry[0] == '@' && a.compare(at, std::string::npos, entry) == 0))
       return true;

@@ -73,7 +73,8 @@ class SmtpReceiver {
   std::shared_ptr<Impl> impl_;
 };
 
-// "311@City.gov" matches "311@city.gov" and "@city.gov" (case-insensitive); pure, for tests.
+// "311@City.gov" matches "311@city.gov" and "@city.gov" (case-insensitive), and so does the
+// tagged "311+c42@city.gov"; pure, for tests.
 bool recipient_accepted(const std::string& address, const std::vector<std::string>& accepted);
 
 }  // namespace frontdoor::email

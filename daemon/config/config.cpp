@@ -533,6 +533,12 @@ constexpr Option kOptions[] = {
     {.name = "channels.email.from_name",
      .field = member<&Config::email, &Config::Email::from_name>,
      .doc = "Display name in From of agents' replies."},
+    {.name = "channels.email.reply_address_tags",
+     .field = member<&Config::email, &Config::Email::reply_address_tags>,
+     .doc = "Give agents' replies a per-conversation Reply-To (311+c42@city.gov), so an answer "
+            "whose client dropped the thread headers still finds its conversation. The mail "
+            "server must deliver tagged addresses to the 311 mailbox (Postfix: "
+            "recipient_delimiter = +)."},
     {.name = "channels.email.imap_url",
      .field = member<&Config::email, &Config::Email::imap_url>,
      .valid = is_imap_url,

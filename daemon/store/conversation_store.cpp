@@ -134,6 +134,11 @@ boost::asio::awaitable<std::optional<Fields>> ConversationStore::conversation(
   co_return to_fields(reply);
 }
 
+boost::asio::awaitable<std::string> ConversationStore::contact_of(const std::string& address) {
+  RedisReply found = co_await redis_.call("GET", "ident:" + address);
+  co_return found.type == RedisReply::Type::String ? found.str : std::string();
+}
+
 boost::asio::awaitable<std::optional<Message>> ConversationStore::message(
     const std::string& conversation_id, const std::string& message_id) {
   if (message_id.empty() || message_id.find_first_not_of("0123456789-") != std::string::npos ||

@@ -84,6 +84,8 @@ class ConversationStore {
   boost::asio::awaitable<IngestResult> ingest(const Inbound& inbound);
 
   boost::asio::awaitable<std::optional<Fields>> conversation(const std::string& id);
+  // The contact an address ("email:ana@example.org") belongs to; empty when none has written yet.
+  boost::asio::awaitable<std::string> contact_of(const std::string& address);
   // Messages after `after` (exclusive; empty = from the start), oldest first.
   boost::asio::awaitable<std::vector<Message>> messages(const std::string& id,
                                                         const std::string& after = {},

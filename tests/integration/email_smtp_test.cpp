@@ -40,6 +40,14 @@ struct EmailSetup {
             {"CHANNELS_EMAIL_RECIPIENTS", "311@city.test, @help.city.test"},
             {"CHANNELS_EMAIL_MAX_MESSAGE_BYTES", std::to_string(max_bytes)}};
   }
+  // The receiver, and replies submitted to `sink` from 311@city.test.
+  std::map<std::string, std::string> replies_env(const SmtpSinkRig& sink) const {
+    auto with_replies = env();
+    with_replies["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
+    with_replies["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
+    with_replies["CHANNELS_EMAIL_FROM_ADDRESS"] = "311@city.test";
+    return with_replies;
+  }
 };
 
 json::array conversations(const Daemon& daemon, const std::string& token) {
@@ -279,12 +287,9 @@ TEST_CASE("the agent's reply reaches the resident's thread and her answer comes 
   SmtpSinkRig sink;
   EmailSetup setup;
   RedisServer redis;
-  auto env = setup.env();
-  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
+  auto env = setup.replies_env(sink);
   env["CHANNELS_EMAIL_OUTBOUND_USERNAME"] = sink.username();
   env["CHANNELS_EMAIL_OUTBOUND_PASSWORD"] = sink.password();
-  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
-  env["CHANNELS_EMAIL_FROM_ADDRESS"] = "311@city.test";
   env["CHANNELS_EMAIL_FROM_NAME"] = "City 311";
   Daemon daemon(redis.url(), env);
   auto token = daemon.login();
@@ -340,10 +345,7 @@ TEST_CASE(
   SmtpSinkRig sink;
   EmailSetup setup;
   RedisServer redis;
-  auto env = setup.env();
-  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
-  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
-  env["CHANNELS_EMAIL_FROM_ADDRESS"] = "311@city.test";
+  auto env = setup.replies_env(sink);
   Daemon daemon(redis.url(), env);
   auto token = daemon.login();
   REQUIRE(send_raw(setup.smtp_port, "bo@example.net", "311@city.test",
@@ -378,10 +380,7 @@ TEST_CASE("a reply the mail server cannot take now is tried again, also after a 
   sink.stop();  // the city's mail server is down: connections are refused
   EmailSetup setup;
   RedisServer redis;
-  auto env = setup.env();
-  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
-  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
-  env["CHANNELS_EMAIL_FROM_ADDRESS"] = "311@city.test";
+  auto env = setup.replies_env(sink);
   env["CHANNELS_EMAIL_RETRY_BASE_MS"] = "300";
   env["CHANNELS_EMAIL_SEND_ATTEMPTS"] = "30";
   Daemon daemon(redis.url(), env);
@@ -421,9 +420,7 @@ TEST_CASE("a reply that never gets through fails with the reason after its attem
   sink.stop();
   EmailSetup setup;
   RedisServer redis;
-  auto env = setup.env();
-  env["CHANNELS_EMAIL_OUTBOUND_URL"] = "smtp://127.0.0.1:" + std::to_string(sink.port());
-  env["CHANNELS_EMAIL_OUTBOUND_REQUIRE_TLS"] = "false";
+  auto env = setup.replies_env(sink);
   env["CHANNELS_EMAIL_RETRY_BASE_MS"] = "50";
   env["CHANNELS_EMAIL_SEND_ATTEMPTS"] = "3";
   Daemon daemon(redis.url(), env);
@@ -512,4 +509,85 @@ TEST_CASE("the agent sees the new text and gets the whole mail and its attachmen
   CHECK(daemon.get("/api/v1/conversations/" + id + "/messages/1-0/raw", token).status == 404);
   CHECK(daemon.get("/api/v1/conversations/" + id + "/messages/..%2F..%2Fetc/raw", token).status ==
         404);
+}
+
+TEST_CASE(
+    "a mail joins only its sender's conversation: reply address, later references, resolved") {
+  SmtpSinkRig sink;
+  EmailSetup setup;
+  RedisServer redis;
+  auto env = setup.replies_env(sink);
+  env["CHANNELS_EMAIL_REPLY_ADDRESS_TAGS"] = "true";
+  Daemon daemon(redis.url(), env);
+  auto token = daemon.login();
+  auto resolve = [&](const std::string& id) {
+    REQUIRE(
+        daemon.post("/api/v1/conversations/" + id + "/status", R"({"status":"resolved"})", token)
+            .status == 200);
+  };
+  auto count_of = [&](const std::string& id) {
+    return daemon.get("/api/v1/conversations/" + id, token)
+        .json()
+        .at("conversation")
+        .at("message_count")
+        .to_number<int>();
+  };
+
+  REQUIRE(send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                   "From: Ana <ana@example.org>\nTo: 311@city.test\nSubject: Broken bench\n"
+                   "Message-ID: <ana-1@example.org>\n\nThe bench in Laurelhurst Park is broken.\n")
+              .status == 0);
+  std::string ana = str(conversations(daemon, token).at(0).at("id"));
+  REQUIRE(daemon
+              .post("/api/v1/conversations/" + ana + "/messages",
+                    R"({"text":"Thanks, Ana. Parks will fix it."})", token)
+              .status == 201);
+  auto sent = sink.wait_for(1, std::chrono::seconds(10));
+  REQUIRE(sent.size() == 1);
+  const std::string tagged = "311+c" + ana + "@city.test";
+  CHECK(sent[0].find("Reply-To: " + tagged) != std::string::npos);
+
+  // Ana's client dropped the thread headers, but she answers the reply address: the resolved
+  // conversation is hers and opens again.
+  resolve(ana);
+  REQUIRE(send_raw(setup.smtp_port, "ana@example.org", tagged,
+                   "From: Ana <ana@example.org>\nTo: " + tagged +
+                       "\nSubject: bench\nMessage-ID: <ana-2@example.org>\n\nIt is still broken.\n")
+              .status == 0);
+  CHECK(conversations(daemon, token).size() == 1);
+  CHECK(count_of(ana) == 3);
+
+  // A new mail without any thread after her conversation was resolved: a new conversation.
+  resolve(ana);
+  REQUIRE(send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                   "From: Ana <ana@example.org>\nTo: 311@city.test\nSubject: Graffiti\n"
+                   "Message-ID: <ana-3@example.org>\n\nGraffiti on the library wall.\n")
+              .status == 0);
+  CHECK(conversations(daemon, token).size() == 2);
+
+  // Bo writes to Ana's reply address: his own conversation, Ana's untouched.
+  REQUIRE(send_raw(setup.smtp_port, "bo@example.net", tagged,
+                   "From: Bo <bo@example.net>\nTo: " + tagged +
+                       "\nSubject: bench\nMessage-ID: <bo-1@example.net>\n\nI saw it too.\n")
+              .status == 0);
+  auto list = conversations(daemon, token);
+  REQUIRE(list.size() == 3);
+  CHECK(count_of(ana) == 3);
+  std::string bo;
+  for (const auto& c : list) {
+    if (str(c.at("contact").at("display_name")) == "Bo") bo = str(c.at("id"));
+  }
+  REQUIRE(!bo.empty());
+
+  // Bo answers in a thread Ana started (In-Reply-To is hers) that also names his own mail
+  // further back: his resolved conversation opens again, Ana's is not joined.
+  resolve(bo);
+  REQUIRE(send_raw(setup.smtp_port, "bo@example.net", "311@city.test",
+                   "From: Bo <bo@example.net>\nTo: 311@city.test\nSubject: Re: bench\n"
+                   "Message-ID: <bo-2@example.net>\nIn-Reply-To: <ana-1@example.org>\n"
+                   "References: <bo-1@example.net> <ana-1@example.org>\n\nStill there.\n")
+              .status == 0);
+  CHECK(conversations(daemon, token).size() == 3);
+  CHECK(count_of(ana) == 3);
+  CHECK(count_of(bo) >= 2);
 }

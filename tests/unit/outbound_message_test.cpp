@@ -7,6 +7,7 @@
 
 #include "channels/email/mime_message.hpp"
 #include "channels/email/outbound_message.hpp"
+#include "channels/email/smtp_receiver.hpp"
 
 using namespace frontdoor::email;
 
@@ -267,4 +268,30 @@ TEST_CASE("mostly non-ASCII text round-trips in base64") {
   CHECK(parsed.text == mail.text);
   REQUIRE(parsed.to.size() == 1);
   CHECK(parsed.to[0].name == mail.to_name);
+}
+
+TEST_CASE("a conversation's reply address is the city's address tagged with it") {
+  CHECK(reply_address("42", "311@city.gov") == "311+c42@city.gov");
+  CHECK(reply_address("42", "311+help@city.gov") == "311+c42@city.gov");
+  CHECK_THROWS_AS(reply_address("4.2", "311@city.gov"), std::invalid_argument);
+  CHECK_THROWS_AS(reply_address("42", "no-at-sign"), std::invalid_argument);
+
+  CHECK(conversation_of_reply_address("311+c42@city.gov") == std::optional<std::string>("42"));
+  CHECK(conversation_of_reply_address("<311+C42@City.gov>") == std::optional<std::string>("42"));
+  CHECK_FALSE(conversation_of_reply_address("311@city.gov"));
+  CHECK_FALSE(conversation_of_reply_address("311+@city.gov"));
+  CHECK_FALSE(conversation_of_reply_address("311+c@city.gov"));
+  CHECK_FALSE(conversation_of_reply_address("311+news@city.gov"));
+  CHECK_FALSE(conversation_of_reply_address("311+c4.2@city.gov"));
+  CHECK_FALSE(conversation_of_reply_address("311+c42"));
+}
+
+TEST_CASE("the receiver takes tagged addresses of its mailboxes") {
+  std::vector<std::string> accepted{"311@city.gov", "@help.city.gov"};
+  CHECK(recipient_accepted("311@city.gov", accepted));
+  CHECK(recipient_accepted("311+c42@City.gov", accepted));
+  CHECK(recipient_accepted("anyone+x@help.city.gov", accepted));
+  CHECK_FALSE(recipient_accepted("312+c42@city.gov", accepted));
+  CHECK_FALSE(recipient_accepted("+c42@city.gov", accepted));
+  CHECK_FALSE(recipient_accepted("311+c42@other.gov", accepted));
 }
