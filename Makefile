@@ -12,9 +12,14 @@ PACKAGES := build-essential clang cmake pkg-config \
     kannel kannel-extras libgmime-3.0-dev swaks libnet-ssleay-perl dovecot-imapd \
   exim4-daemon-light libtomlplusplus-dev libspdlog-dev libfmt-dev libargon2-dev catch2
 
+# What only `make bench` needs, not the build or the tests: Node.js and npm, for mail_bench's
+# baseline (mailparser, installed by the benchmark itself into the build directory). Installed
+# from Debian only when the machine has no node or npm at all (it may have its own Node.js).
+BENCH_PACKAGES := nodejs npm
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps bench clean
+.PHONY: run test build deps bench-deps bench clean
 
 # libphonenumber-dev depends on Boost 1.74's libboost-thread-dev, which conflicts with the Boost 1.81
 # packages above. It is installed together with a local package, built here with dpkg-deb (what
@@ -60,9 +65,19 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 300
 
-bench: build
+bench-deps:
+	@set -e; \
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "installing: $(BENCH_PACKAGES)"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    $(BENCH_PACKAGES); \
+	fi
+
+bench: build bench-deps
 	$(BUILD)/bench/ingest_bench
 	$(BUILD)/bench/sms_bench
+	$(BUILD)/bench/mail_bench
 
 clean:
 	rm -rf $(BUILD)

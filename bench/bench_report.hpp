@@ -1,6 +1,9 @@
-// What every benchmark here shares: summarizing latencies, printing a phase, and the baseline —
-// redis-benchmark running the very ingest script the hub runs, against the same Redis.
+// What every benchmark here shares: summarizing latencies, printing a phase, the CPU time each
+// process used, and the baseline — redis-benchmark running the very ingest script the hub runs,
+// against the same Redis.
 #pragma once
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
@@ -10,6 +13,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -67,6 +72,70 @@ Result run_clients(int clients, int seconds, MakeClient make) {
     error_count += errors[i];
   }
   return summarize(all, elapsed, error_count);
+}
+
+// This process and the processes it started (redis-server, frontdoord, node, bearerbox, …),
+// from /proc, by the name the kernel keeps for each (comm), with the CPU seconds (user + system,
+// all threads) each has used.
+struct Process {
+  int pid;
+  std::string name;
+  double cpu_seconds;
+};
+
+inline std::vector<Process> our_processes() {
+  std::vector<Process> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const int self = getpid();
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // pid (comm) state ppid … utime stime: fields 14 and 15, counted after the ")".
+    auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string state;
+    long ppid = 0, utime = 0, stime = 0, skip = 0;
+    rest >> state >> ppid;
+    for (int field = 5; field < 14; ++field) rest >> skip;
+    rest >> utime >> stime;
+    const int id = std::stoi(pid);
+    if (id != self && ppid != self) continue;
+    out.push_back({id, stat.substr(open + 1, close - open - 1), (utime + stime) / tick});
+  }
+  return out;
+}
+
+using CpuSnapshot = std::map<int, std::pair<std::string, double>>;  // by pid
+
+inline CpuSnapshot cpu_snapshot() {
+  CpuSnapshot out;
+  for (const auto& p : our_processes()) out[p.pid] = {p.name, p.cpu_seconds};
+  return out;
+}
+
+// "frontdoord 1.02  redis-server 0.31 …": CPU seconds each used between two snapshots.
+inline std::string cpu_used(const CpuSnapshot& before, const CpuSnapshot& after) {
+  std::map<std::string, double> by_name;
+  for (const auto& [pid, entry] : after) {
+    auto it = before.find(pid);
+    by_name[entry.first] += entry.second - (it == before.end() ? 0 : it->second.second);
+  }
+  std::vector<std::pair<double, std::string>> sorted;
+  for (const auto& [name, seconds] : by_name)
+    if (seconds >= 0.01) sorted.emplace_back(seconds, name);
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string out;
+  char buf[64];
+  for (const auto& [seconds, name] : sorted) {
+    std::snprintf(buf, sizeof buf, "%s%s %.2f", out.empty() ? "" : ", ", name.c_str(), seconds);
+    out += buf;
+  }
+  return out;
 }
 
 inline void print(const char* name, const Result& r) {
