@@ -232,8 +232,15 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
       });
     };
 
-    auto reply = [&](std::string text) -> asio::awaitable<bool> {
-      auto ec = co_await connection.write(text);
+    // Answers to pipelined commands go out together (RFC 2920 §3.2): an answer is held while
+    // the client's next command is already in the buffer, unless `now` (the last words before
+    // closing or starting TLS).
+    std::string pending;
+    auto reply = [&](std::string text, bool now = false) -> asio::awaitable<bool> {
+      pending += text;
+      if (!now && buffer.find("\r\n") != std::string::npos) co_return true;
+      auto ec = co_await connection.write(pending);
+      pending.clear();
       co_return !ec;
     };
     // The next line without its CRLF; nullopt when the peer left, went silent or sent a line
@@ -282,7 +289,7 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
     while (!self->stopping) {
       auto line = co_await read_line();
       if (!line) {
-        if (timed_out) co_await reply("421 4.4.2 " + host + " idle too long, closing\r\n");
+        if (timed_out) co_await reply("421 4.4.2 " + host + " idle too long, closing\r\n", true);
         co_return;
       }
       if (too_long) {
@@ -325,7 +332,7 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
                       {{"peer", peer}, {"bytes", std::to_string(buffer.size())}});
             buffer.clear();
           }
-          if (!co_await reply("220 2.0.0 Ready to start TLS\r\n")) co_return;
+          if (!co_await reply("220 2.0.0 Ready to start TLS\r\n", true)) co_return;
           arm_idle();
           auto ec = co_await connection.start_tls(*self->tls);
           idle.cancel();
@@ -455,7 +462,7 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
       } else if (verb == "vrfy") {
         answer = "252 2.5.0 cannot verify, but will try\r\n";
       } else if (verb == "quit") {
-        if (co_await reply("221 2.0.0 " + host + " closing\r\n") && connection.tls()) {
+        if (co_await reply("221 2.0.0 " + host + " closing\r\n", true) && connection.tls()) {
           arm_idle();
           co_await connection.shutdown();
           idle.cancel();
@@ -467,7 +474,7 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
       }
       if (!co_await reply(answer)) co_return;
     }
-    co_await reply("421 4.3.2 " + host + " shutting down\r\n");
+    co_await reply("421 4.3.2 " + host + " shutting down\r\n", true);
   }
 
   static asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self) {
@@ -478,6 +485,10 @@ struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
         if (self->stopping || ec == asio::error::operation_aborted) co_return;
         continue;
       }
+      // Answers go out as they are written: no waiting for the peer's acknowledgement of the
+      // previous segment (Nagle), which would cost a delayed-ACK interval per message.
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       auto executor = socket.get_executor();
       asio::co_spawn(executor, session(self, std::move(socket)), asio::detached);
     }
