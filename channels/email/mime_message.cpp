@@ -1617,7 +1617,18 @@ std::string auto_reply_evidence(GMimeObject* message, const ParsedMail& mail) {
 
 void ensure_gmime() {
   static std::once_flag once;
-  std::call_once(once, [] { g_mime_init(); });
+  std::call_once(once, [] {
+    g_mime_init();
+    // GMime converts bodies and encoded words with converters of its own: the charsets mail
+    // is commonly written in keep their modules loaded from the start (see
+    // keep_charset_loaded; others are kept as Converter meets them).
+    for (const char* charset :
+         {"iso-8859-1", "iso-8859-2", "iso-8859-5", "iso-8859-15", "windows-1250", "windows-1251",
+          "windows-1252", "koi8-r", "koi8-u", "iso-2022-jp", "shift_jis", "euc-jp", "gb2312",
+          "gbk", "gb18030", "big5", "euc-kr", "utf-16", "utf-7"}) {
+      keep_charset_loaded(charset);
+    }
+  });
 }
 
 std::string MailAddress::address_lower() const { return ascii_lower(address); }
