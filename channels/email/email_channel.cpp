@@ -237,7 +237,7 @@ class EmailChannel : public Channel, public MailSink {
                                   keep(fs::path(data_dir_) / "attachments", a.data, "") +
                                   "?name=" + a.filename + "&type=" + a.content_type);
     }
-    auto trimmed = trim_reply(p.mail.text);
+    auto trimmed = trim_reply(p.mail.text, {.subject = p.mail.subject});
     p.new_text = trimmed.text;
     p.trimmed = trimmed.trimmed;
     return p;
