@@ -240,7 +240,7 @@ class EmailChannel : public Channel, public MailSink {
           "attachments/" + keep(fs::path(data_dir_) / "attachments", a.data, "") + "?" +
           net::form_encode({{"name", a.filename}, {"type", a.content_type}}));
     }
-    auto trimmed = trim_reply(p.mail.text);
+    auto trimmed = trim_reply(p.mail.text, {.subject = p.mail.subject});
     p.new_text = trimmed.text;
     p.trimmed = trimmed.trimmed;
     return p;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace frontdoor::email {
 namespace {
@@ -629,7 +630,10 @@ std::string meta_charset(std::string_view html) {
 // ---------------------------------------------------------------------------------------------
 // HTML.
 
+constexpr int kMaxQuoteMarks = 16;  // "> " marks shown before a line, however deep the quote
+
 // The text of an HTML document as it is rendered, built from text runs and block boundaries.
+// Each line carries the quote level it started at, shown as "> " marks by finish().
 class TextBuilder {
  public:
   // Text content: whitespace runs collapse to one space unless `preformatted`.
@@ -653,26 +657,31 @@ class TextBuilder {
   void space() { space_ = true; }
   void line_break() { breaks_ = std::min(breaks_ + 1, 2); }
   void block(int lines) { breaks_ = std::max(breaks_, lines); }
+  // The quote level of the lines that start from now on (0: not quoted).
+  void quote_level(int level) { level_ = std::clamp(level, 0, kMaxQuoteMarks); }
 
   std::size_t size() const { return out_.size(); }
   std::string_view since(std::size_t position) const {
     return std::string_view(out_).substr(position);
   }
 
-  // Lines trimmed at their end, at most one blank line in a row, no controls but tab/newline.
+  // Lines trimmed at their end, each quoted line after "> " per level (a quoted blank line is
+  // ">", "> >", ...), at most one blank line in a row, no controls but tab/newline.
   std::string finish() const {
     std::string out;
     std::size_t blank_lines = 0;
     std::size_t start = 0;
-    while (start <= out_.size()) {
+    for (std::size_t index = 0; start <= out_.size(); ++index) {
       std::size_t end = out_.find('\n', start);
       if (end == std::string::npos) end = out_.size();
       std::string_view line = std::string_view(out_).substr(start, end - start);
       while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-      if (line.empty()) {
+      const int level = index < line_levels_.size() ? line_levels_[index] : 0;
+      if (line.empty() && level == 0) {
         ++blank_lines;
       } else {
         if (!out.empty()) out.append(blank_lines > 0 ? "\n\n" : "\n");
+        for (int i = 0; i < level; ++i) out.append(i + 1 < level || !line.empty() ? "> " : ">");
         out.append(line);
         blank_lines = 0;
       }
@@ -683,8 +692,16 @@ class TextBuilder {
 
  private:
   void emit(char c) {
-    if (breaks_ > 0) {
-      if (!out_.empty()) out_.append(static_cast<std::size_t>(breaks_), '\n');
+    if (line_levels_.empty()) {  // the first line
+      line_levels_.push_back(level_);
+      breaks_ = 0;
+      space_ = false;
+    } else if (breaks_ > 0) {
+      // A blank line between two lines is quoted as deep as the shallower of them.
+      for (int i = 1; i <= breaks_; ++i) {
+        out_ += '\n';
+        line_levels_.push_back(i < breaks_ ? std::min(line_levels_.back(), level_) : level_);
+      }
       breaks_ = 0;
       space_ = false;
     } else if (space_) {
@@ -695,8 +712,10 @@ class TextBuilder {
   }
 
   std::string out_;
+  std::vector<int> line_levels_;  // the quote level of each line of out_
   int breaks_ = 0;
   bool space_ = false;
+  int level_ = 0;
 };
 
 // Names of U+00A0..U+00FF, in order (HTML 4 Latin-1 entities).
@@ -805,6 +824,9 @@ struct Tag {
   bool closing = false;
   bool self_closing = false;  // "<x/>"
   std::string href;           // decoded, for <a>
+  std::string type;           // decoded, lower-case (<blockquote type="cite">)
+  std::string style;          // decoded, lower-case, without white space
+  std::string classes;        // decoded, lower-case
   std::size_t end = 0;        // just past the '>'
 };
 
@@ -849,7 +871,17 @@ std::optional<Tag> parse_tag(std::string_view html, std::size_t at) {
     } else if (i == attribute_start) {
       ++i;  // a stray '=' or the like
     }
-    if (attribute == "href") tag.href = decode_character_references(value);
+    if (attribute == "href") {
+      tag.href = decode_character_references(value);
+    } else if (attribute == "type") {
+      tag.type = ascii_lower(trim(decode_character_references(value)));
+    } else if (attribute == "class") {
+      tag.classes = ascii_lower(decode_character_references(value));
+    } else if (attribute == "style") {
+      for (const char c : decode_character_references(value)) {
+        if (!is_ascii_space(c)) tag.style += ascii_lower(c);
+      }
+    }
   }
   tag.self_closing = i < html.size() && html[i - 1] == '/';
   tag.end = std::min(i + 1, html.size());
@@ -897,6 +929,42 @@ int block_lines(std::string_view name) {
   return 0;
 }
 
+// Whether an element holds quoted mail: a <blockquote>, except the one Gmail's and Apple Mail's
+// "indent" button writes (style "margin:0 0 0 40px;border:none;padding:0px", no type="cite"),
+// or Yahoo Mail's <div class="yahoo_quoted"> (the class prefixed, "ydp…yahoo_quoted", once a
+// reply quotes it again).
+bool is_quote_element(const Tag& tag) {
+  if (tag.name == "blockquote") {
+    const bool indentation = tag.style.find("border:none") != std::string::npos &&
+                             tag.style.find("border-left") == std::string::npos;
+    return tag.type == "cite" || !indentation;
+  }
+  return tag.name == "div" && tag.classes.find("yahoo_quoted") != std::string::npos;
+}
+
+// The open elements of one name and how many of them are quotes. End tags close the innermost
+// open element, so an unclosed inner element keeps an outer quote open to the end (text is
+// never lost, only shown as quoted); a stray end tag is ignored.
+class QuoteNesting {
+ public:
+  void open(bool quote) {
+    if (quote) quotes_.push_back(open_);
+    ++open_;
+  }
+  void close() {
+    if (open_ == 0) return;
+    --open_;
+    if (!quotes_.empty() && quotes_.back() == open_) quotes_.pop_back();
+  }
+  int quotes() const {
+    return static_cast<int>(std::min<std::size_t>(quotes_.size(), kMaxQuoteMarks));
+  }
+
+ private:
+  std::size_t open_ = 0;
+  std::vector<std::size_t> quotes_;  // how many were open when each open quote was opened
+};
+
 // The link target to show after a link's text, or "" for none (unsafe or in-page targets).
 std::string shown_link_target(std::string_view href) {
   std::string target;
@@ -924,6 +992,8 @@ std::string html_to_text(std::string_view utf8_html) {
     std::size_t text_start;
   };
   std::optional<OpenLink> link;
+  QuoteNesting blockquotes;  // a quote's lines start with "> " per level
+  QuoteNesting divs;
   auto close_link = [&] {
     const std::string_view shown = trim(out.since(link->text_start));
     const std::string_view without_mailto =
@@ -992,6 +1062,15 @@ std::string html_to_text(std::string_view utf8_html) {
           if (tag->name == "pre") {
             preformatted = std::max(0, preformatted + (tag->closing ? -1 : 1));
           }
+          QuoteNesting* nesting = tag->name == "blockquote" ? &blockquotes
+                                  : tag->name == "div"      ? &divs
+                                                            : nullptr;
+          if (nesting != nullptr && tag->closing) {
+            nesting->close();
+          } else if (nesting != nullptr && !tag->self_closing) {
+            nesting->open(is_quote_element(*tag));
+          }
+          out.quote_level(blockquotes.quotes() + divs.quotes());
         }
         text_start = i;
         continue;

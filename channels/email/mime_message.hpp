@@ -142,6 +142,13 @@ ParsedMail parse_mail(std::string_view raw_rfc5322_bytes);
 // their target in parentheses after their text ("city site (https://city.example/)") unless the
 // text is the target, javascript:/vbscript:/data: and in-page (#) targets are dropped; no control
 // characters but tab and newline; lines trimmed at their end; at most one blank line in a row.
+// Quoted mail is marked as plain-text mail marks it, so that trim_reply() (reply_trimmer.hpp)
+// finds it: every line inside a <blockquote> starts with "> ", one per level of nesting ("> > "
+// inside two; at most 16), and a blank line between two quoted lines is ">" (as deep as the
+// shallower of them). The same holds inside Yahoo Mail's <div class="yahoo_quoted">. A
+// <blockquote> that Gmail's or Apple Mail's indent button wrote (style with "border:none" and no
+// border-left, no type="cite") is indentation, not a quote. The marks are added to text only: no
+// markup reaches the result.
 std::string html_to_text(std::string_view utf8_html);
 
 }  // namespace frontdoor::email

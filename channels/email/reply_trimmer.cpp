@@ -115,6 +115,9 @@ struct Patterns {
       u"|(?:Begin forwarded message|Inicio del mensaje reenviado|Début du message réexpédié"
       u"|Anfang der weitergeleiteten (?:Nachricht|E-Mail)"
       u"|Начало переадресованного (?:сообщения|письма))\\s*[:：])\\s*");
+  Pattern forward_subject = compile(
+      u"\\s*(?:\\[[^\\]]{0,60}\\]\\s*)*"
+      u"(?:Fwd?|TR|WG|RV|ENC|Пересл\\.?|转发|轉寄|轉發|Chuyển\\s+tiếp)\\s*[:：]");
   // Contract 5.
   Pattern mobile_signature = compile(
       u"\\s*(?:Sent from my\\s.{1,40}"
@@ -180,6 +183,7 @@ struct Matchers {
   Matcher addressed_field{patterns().addressed_field};
   Matcher original_separator{patterns().original_separator};
   Matcher forward_marker{patterns().forward_marker};
+  Matcher forward_subject{patterns().forward_subject};
   Matcher mobile_signature{patterns().mobile_signature};
 };
 
@@ -415,9 +419,59 @@ TrimmedReply whole(const std::string& body, const std::vector<Line>& lines) {
   return reply;
 }
 
+bool forward_subject(Matcher& matcher, std::string_view utf8_subject) {
+  return matcher.starts(to_nfc(
+      icu::UnicodeString::fromUTF8(icu::StringPiece(utf8_subject.data(), utf8_subject.size()))));
+}
+
+// Contract 4: where the forwarded part starts (lines.size() for a forward by subject in which
+// none is found), or nullopt when the message is no forward. `first_attribution` is where the
+// first attribution or the rule 1 quote starts (lines.size() when neither does).
+std::optional<std::size_t> find_forward(Matchers& m, const std::vector<Line>& lines,
+                                        std::size_t first_attribution, bool by_subject) {
+  for (std::size_t i = 0; i < first_attribution; ++i) {
+    if (lines[i].is_text() && lines[i].is_short() && m.forward_marker.matches(lines[i].nfc)) {
+      return i;
+    }
+  }
+  if (by_subject) return first_attribution;
+  return std::nullopt;
+}
+
+// Contract 4: the note above the forwarded part, without its signature, and the whole
+// forwarded part from line `start`.
+TrimmedReply forwarded(Matchers& m, const std::string& body, const std::vector<Line>& lines,
+                       std::size_t start) {
+  TrimmedReply reply = whole(body, lines);
+  reply.forwarded = true;
+  if (start >= lines.size()) return reply;
+  const std::size_t first = next_non_blank(lines, 0);
+  std::size_t note_end = start;
+  while (note_end > first && lines[note_end - 1].blank) --note_end;
+  if (note_end <= first) return reply;
+  const std::optional<std::size_t> signature = find_signature(m, lines, Range{first, note_end});
+  if (!signature) return reply;
+
+  reply.signature = join_lines(lines, Range{*signature, note_end});
+  rtrim(reply.signature);
+  std::vector<Range> kept;
+  std::size_t end = *signature;
+  while (end > first && lines[end - 1].blank) --end;
+  if (end > first) kept.push_back(Range{first, end});
+  kept.push_back(Range{start, lines.size()});
+  reply.text = join_blocks(lines, kept);
+  reply.trimmed = true;
+  return reply;
+}
+
 }  // namespace
 
-TrimmedReply trim_reply(std::string_view utf8_plain_text) {
+bool is_forward_subject(std::string_view utf8_subject) {
+  Matcher matcher(patterns().forward_subject);
+  return forward_subject(matcher, utf8_subject);
+}
+
+TrimmedReply trim_reply(std::string_view utf8_plain_text, const MailHeaders& headers) {
   const std::string body = with_lf_line_ends(utf8_plain_text);
   const std::vector<Line> lines = split_lines(body);
 
@@ -426,10 +480,9 @@ TrimmedReply trim_reply(std::string_view utf8_plain_text) {
   const std::vector<Range> attributions = find_attributions(m, lines, cut);
   const std::size_t first_attribution = attributions.empty() ? cut : attributions.front().begin;
 
-  for (std::size_t i = 0; i < first_attribution; ++i) {
-    if (lines[i].is_text() && lines[i].is_short() && m.forward_marker.matches(lines[i].nfc)) {
-      return whole(body, lines);
-    }
+  if (const std::optional<std::size_t> start = find_forward(
+          m, lines, first_attribution, forward_subject(m.forward_subject, headers.subject))) {
+    return forwarded(m, body, lines, *start);
   }
 
   std::vector<bool> quoted(lines.size(), false);

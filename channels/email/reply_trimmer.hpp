@@ -2,8 +2,9 @@
 // agent sees "It's still there" and not the whole thread quoted below it; the full message stays
 // one click away. Pure: no I/O.
 //
-// Input is the plain-text body, UTF-8, as the MIME layer produced it (for HTML-only mail it must
-// render blockquotes as "> " lines, or the quote is not recognised as one). Lines may end in LF,
+// Input is the plain-text body, UTF-8, as the MIME layer produced it (for HTML-only mail,
+// html_to_text() renders quoted mail, <blockquote> and the like, as "> " lines, which rule 3
+// below then sees as quote; an Outlook reply's header block is text, rule 1). Lines may end in LF,
 // CRLF or CR; every output uses LF. Lines are never rewritten: every non-blank line of the
 // message ends up, byte for byte (trailing white space at the very end of a field aside), in
 // exactly one of text, quoted and signature. Ill-formed UTF-8 passes through unchanged (it is
@@ -44,14 +45,30 @@
 //     of the message. A ">" run followed by more of the resident's own text is the resident
 //     quoting on purpose ("The sign says:" / "> No parking 8am-6pm" / "but …") and is kept, and
 //     so is an inline reply with no attribution above it.
-//  4. Forwarded mail is kept whole. When a forwarded-message marker is a line of its own, not a
-//     ">" line, above the first attribution and the rule 1 quote ("---------- Forwarded message
-//     ---------" and dash-framed "Mensaje reenviado", "Message transféré", "Weitergeleitete
-//     Nachricht", "Пересылаемое сообщение", "转发", "Chuyển tiếp"…; Apple Mail's "Begin forwarded
-//     message:", "Inicio del mensaje reenviado:", "Début du message réexpédié :", "Anfang der
-//     weitergeleiteten Nachricht:", "Начало переадресованного сообщения:"), nothing is trimmed:
-//     the agent needs the forwarded content. Outlook forwards carry no marker in the body and
-//     look like replies (rule 1); a caller that wants them whole checks the Subject ("FW:").
+//  4. Forwarded mail is kept whole. A message is a forward when
+//     - its subject (MailHeaders::subject) starts, after any "[tag]"s, with a forward prefix:
+//       "Fwd:", "Fw:"/"FW:" (Gmail and Apple Mail write "Fwd:" in every language), "TR:"
+//       (French Outlook), "WG:" (German), "RV:" (Spanish), "ENC:" (Portuguese), "Пересл:"
+//       (Russian), "转发:", "轉寄:", "轉發:" (Chinese), "Chuyển tiếp:" (Vietnamese); a reply to a
+//       forward ("Re: Fwd: …") is not one; or
+//     - a forwarded-message marker is a line of its own, not a ">" line, above the first
+//       attribution and the rule 1 quote ("---------- Forwarded message ---------" and
+//       dash-framed "Forwarded Message", "Mensaje reenviado", "Message transféré",
+//       "Weitergeleitete Nachricht", "Пересылаемое сообщение", "转发", "Chuyển tiếp"…; Apple
+//       Mail's "Begin forwarded message:", "Inicio del mensaje reenviado:", "Début du message
+//       réexpédié :", "Anfang der weitergeleiteten Nachricht:", "Начало переадресованного
+//       сообщения:").
+//     The forwarded part starts at that marker, or, for a forward known by its subject only, at
+//     the first attribution or the rule 1 quote (an Outlook forward's From/Sent/To block,
+//     Thunderbird's "-------- Original Message --------"). Nothing is quoted: text is the
+//     resident's note above the forwarded part and the whole forwarded part, its header block
+//     included (it says who wrote it). Only the note's own signature goes: rule 5 applied to
+//     the note (its lines above the forwarded part), so "Sent from my iPhone" or a "-- " block
+//     above "Begin forwarded message:" is removed, and the note and the forwarded part are
+//     then joined by one blank line. A forward by subject in which no forwarded part is found
+//     (forwarded as an attachment, or a form not listed) is kept whole.
+//     "-----Original Message-----" and "-------- Original message --------" alone do not make a
+//     forward: Outlook and Samsung Email write them above replies too (rule 1).
 //  5. Signature, looked for in the last block of new text only: from the last "-- " line
 //     (RFC 3676; "--" too, as HTML rendering and some transports drop the space) when at most
 //     10 non-blank lines follow it, or from a last line that is a mobile client's signature
@@ -64,13 +81,13 @@
 //     joined the same way; signature is the removed signature lines. Each has no leading or
 //     trailing blank lines, and its trailing white space is trimmed.
 //  7. Never empty. When no non-blank new line would remain (a reply that is only a quote, only a
-//     signature, or empty), and for forwarded mail (rule 4), the result is the whole message:
-//     text is the message with leading blank lines and trailing white space removed, trimmed is
-//     false, quoted and signature are empty. trimmed is true exactly when quoted or signature is
-//     not empty.
-// Not recognised: Somali and Tagalog client forms (no verified real samples), clients that quote
-// without ">" marks and without an Outlook header block, signatures without a delimiter
-// ("Thanks,\nAna" stays in text).
+//     signature, or empty), and for forwarded mail with no note signature (rule 4), the result
+//     is the whole message: text is the message with leading blank lines and trailing white
+//     space removed, trimmed is false, quoted and signature are empty. trimmed is true exactly
+//     when quoted or signature is not empty.
+// Not recognised: Somali and Tagalog client forms, Apple Mail's Chinese and Vietnamese forward
+// lines (no verified real samples of either), clients that quote without ">" marks and without
+// an Outlook header block, signatures without a delimiter ("Thanks,\nAna" stays in text).
 #pragma once
 
 #include <string>
@@ -79,12 +96,21 @@
 namespace frontdoor::email {
 
 struct TrimmedReply {
-  std::string text;       // the new part, trailing white space trimmed
-  bool trimmed = false;   // whether anything was removed (quoted or signature not empty)
-  std::string quoted;     // what was removed as quote (for "show full message")
-  std::string signature;  // removed signature
+  std::string text;        // the new part, trailing white space trimmed
+  bool trimmed = false;    // whether anything was removed (quoted or signature not empty)
+  std::string quoted;      // what was removed as quote (for "show full message")
+  std::string signature;   // removed signature
+  bool forwarded = false;  // the message is a forward (contract 4); quoted is then empty
 };
 
-TrimmedReply trim_reply(std::string_view utf8_plain_text);
+// What the trimmer knows of the message besides its body.
+struct MailHeaders {
+  std::string_view subject;  // the decoded Subject, UTF-8; empty when unknown
+};
+
+TrimmedReply trim_reply(std::string_view utf8_plain_text, const MailHeaders& headers = {});
+
+// Whether a subject starts with a forward prefix (contract 4).
+bool is_forward_subject(std::string_view utf8_subject);
 
 }  // namespace frontdoor::email

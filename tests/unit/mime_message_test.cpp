@@ -195,6 +195,66 @@ TEST_CASE("html_to_text decodes entities, breaks lines and keeps link targets") 
   CHECK(html_to_text("<p><unterminated") == "");
 }
 
+TEST_CASE("html_to_text marks quoted mail with \"> \" as plain-text mail does") {
+  SECTION("a blockquote, its paragraphs and the text around it") {
+    CHECK(html_to_text("<p>New</p><blockquote>old</blockquote>after") == "New\n\n> old\n\nafter");
+    CHECK(html_to_text("<blockquote><p>one</p><p>two</p></blockquote>") == "> one\n>\n> two");
+    CHECK(html_to_text("<blockquote>a<br>b</blockquote>") == "> a\n> b");
+    CHECK(html_to_text("<blockquote><pre>x\n  y</pre></blockquote>") == "> x\n>   y");
+  }
+  SECTION("nested quotes, and the blank lines between levels") {
+    CHECK(html_to_text("<blockquote type=\"cite\">a<blockquote type=\"cite\">b</blockquote>c"
+                       "</blockquote>") == "> a\n>\n> > b\n>\n> c");
+    CHECK(html_to_text("<blockquote><blockquote><p>x</p><p>y</p></blockquote></blockquote>") ==
+          "> > x\n> >\n> > y");
+    std::string deep;
+    for (int i = 0; i < 40; ++i) deep += "<blockquote>";
+    deep += "x";
+    std::string marks;
+    for (int i = 0; i < 16; ++i) marks += "> ";
+    CHECK(html_to_text(deep) == marks + "x");  // at most 16 marks
+  }
+  SECTION("the indent button's blockquote is indentation, not a quote") {
+    CHECK(html_to_text("<blockquote style=\"margin:0 0 0 40px;border:none;padding:0px\">"
+                       "indented</blockquote>") == "indented");
+    CHECK(html_to_text("<blockquote style=\"margin: 0 0 0 40px; border: none; padding: 0px;\">"
+                       "indented</blockquote>") == "indented");
+    CHECK(html_to_text("<blockquote type=\"cite\" style=\"border:none\">q</blockquote>") == "> q");
+    CHECK(html_to_text("<blockquote style=\"border:none;border-left:solid blue 1.5pt\">q"
+                       "</blockquote>") == "> q");
+    CHECK(html_to_text("<blockquote type=\"cite\"><blockquote style=\"border:none\">q"
+                       "</blockquote></blockquote>") == "> q");
+  }
+  SECTION("Yahoo's quote is a div, closed by its own end tag") {
+    CHECK(html_to_text("<div>r</div><div class=\"yahoo_quoted\"><div>On Mon, Ann wrote:</div>"
+                       "<div><div>q</div></div></div><div>after</div>") ==
+          "r\n> On Mon, Ann wrote:\n> q\nafter");
+    CHECK(html_to_text("<div class=\"ydp1a2b3cyahoo_quoted\">q</div>") == "> q");
+  }
+  SECTION("Gmail's and Outlook's containers are not quotes themselves") {
+    // Gmail puts a forwarded message in a gmail_quote div without a blockquote.
+    CHECK(html_to_text("<div class=\"gmail_quote\"><div class=\"gmail_attr\">---------- Forwarded"
+                       " message ---------<br>From: W</div><div>Dear customer</div></div>") ==
+          "---------- Forwarded message ---------\nFrom: W\nDear customer");
+    CHECK(html_to_text("<div id=\"divRplyFwdMsg\"><b>From:</b> W<br><b>Sent:</b> Mon</div>") ==
+          "From: W\nSent: Mon");
+  }
+  SECTION("broken nesting never loses text") {
+    CHECK(html_to_text("</blockquote></div>x") == "x");
+    CHECK(html_to_text("<blockquote>x") == "> x");
+    CHECK(html_to_text("<blockquote>a</blockquote></blockquote>b") == "> a\n\nb");
+    CHECK(html_to_text("<div class=\"yahoo_quoted\"><div>q</div>") == "> q");
+  }
+  SECTION("still text only: no markup passes through") {
+    const std::string text = html_to_text(
+        "<blockquote type=\"cite\"><script>alert(1)</script><b>bold</b> &lt;i&gt;"
+        "<a href=\"javascript:x()\">link</a><style>p{}</style></blockquote>");
+    CHECK(text == "> bold <i>link");
+    CHECK(text.find("<b>") == std::string::npos);
+    CHECK(text.find("script") == std::string::npos);
+  }
+}
+
 TEST_CASE("multipart/mixed keeps a PDF named with RFC 2231 continuations") {
   const ParsedMail mail = parse_fixture("mixed-pdf-rfc2231.eml");
   CHECK(mail.from.name ==

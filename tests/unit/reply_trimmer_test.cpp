@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+using frontdoor::email::is_forward_subject;
 using frontdoor::email::trim_reply;
 using frontdoor::email::TrimmedReply;
 
@@ -53,7 +54,8 @@ TEST_CASE("the reply corpus holds a sample of every client shape") {
        {"gmail-en", "gmail-es", "gmail-fr", "gmail-ru", "gmail-zh", "gmail-vi", "outlook-en",
         "outlook-es", "apple-mail-en", "thunderbird-en", "ios-quoted-whole-thread", "inline-reply",
         "forwarded-with-note", "top-post-with-greater-than-inside-text", "no-quote-plain",
-        "only-quote", "wrapped-gmail-header"}) {
+        "only-quote", "wrapped-gmail-header", "forwarded-iphone-signature-es",
+        "samsung-original-message-en"}) {
     INFO(name);
     CHECK(std::filesystem::exists(kCorpus / (std::string(name) + ".txt")));
     CHECK(std::filesystem::exists(kCorpus / (std::string(name) + ".expected.txt")));
@@ -263,6 +265,119 @@ TEST_CASE("forwarded mail is kept whole, unless the forward is inside the quote"
         "Got it.\n\nOn Tue, Nov 24, 2026 at 11:04 PM 311 <311@springfield.gov> wrote:\n"
         "> See below.\n> ---------- Forwarded message ---------\n> From: Water\n");
     CHECK(reply.text == "Got it.");
+    CHECK_FALSE(reply.forwarded);
+  }
+}
+
+TEST_CASE("forward prefixes of the city's languages") {
+  for (const char* subject :
+       {"Fwd: Water notice", "FWD: Water notice", "Fw: Water notice", "FW: Water notice",
+        "fw:Water notice", "TR: Avis de travaux", "TR : Avis de travaux", "WG: Straßensperrung",
+        "RV: Aviso de corte de agua", "ENC: Aviso", "Пересл: Отключение воды", "转发: 停水通知",
+        "转发：停水通知", "轉寄: 停水通知", "Chuyển tiếp: Thông báo", "  Fwd: Re: Pothole",
+        "[EXTERNAL] FW: Notice of violation", "[ext] [spam?] Fwd: x", "Fwd:"}) {
+    INFO(subject);
+    CHECK(is_forward_subject(subject));
+  }
+  for (const char* subject :
+       {"", "Re: Fwd: Water notice", "RE: FW: Notice", "AW: WG: Sperrung", "Forward planning",
+        "Fwd notice", "FWIW: the light is out", "Trash: not picked up", "WG 12: noise",
+        "Water notice (Fwd: from my neighbour)", "Re: 转发: 停水通知"}) {
+    INFO(subject);
+    CHECK_FALSE(is_forward_subject(subject));
+  }
+}
+
+TEST_CASE("a forward known by its subject keeps the forwarded part whole") {
+  const std::string outlook =
+      "Please see the notice below.\n\nMarcus\n\n________________________________\n"
+      "From: Code Enforcement <code@springfield.gov>\nSent: Thursday, November 19, 2026 2:40 "
+      "PM\nTo: Tenant\nSubject: Notice of violation\n\nDear occupant,\n";
+  SECTION("Outlook's header block is the forwarded message's, not a quote") {
+    const TrimmedReply forward = trim_reply(outlook, {.subject = "FW: Notice of violation"});
+    CHECK(forward.forwarded);
+    CHECK_FALSE(forward.trimmed);
+    CHECK(forward.text == rtrim(outlook));
+    check_nothing_lost(outlook, forward);
+  }
+  SECTION("without the subject it reads as a reply, as before") {
+    const TrimmedReply reply = trim_reply(outlook);
+    CHECK_FALSE(reply.forwarded);
+    CHECK(reply.text == "Please see the notice below.\n\nMarcus");
+  }
+  SECTION("a reply to a forward is a reply") {
+    const TrimmedReply reply = trim_reply(outlook, {.subject = "RE: FW: Notice of violation"});
+    CHECK_FALSE(reply.forwarded);
+    CHECK(reply.text == "Please see the notice below.\n\nMarcus");
+  }
+  SECTION("German Outlook, WG:") {
+    const std::string message =
+        "Die Sperrung gilt schon seit Montag.\n\nVon: Bauer Tiefbau <info@bauer.example>\n"
+        "Gesendet: Freitag, 20. November 2026 10:15\nAn: Anwohner\nBetreff: Sperrung\n\n"
+        "Sehr geehrte Anwohner,\n";
+    CHECK(trim_reply(message, {.subject = "WG: Sperrung"}).text == rtrim(message));
+  }
+  SECTION("an attribution and quote under a forward subject are the forwarded part") {
+    const std::string message =
+        "FYI\n\nOn Tue, Nov 24, 2026 at 11:04 PM Water <water@x.gov> wrote:\n> Crews will come.\n";
+    const TrimmedReply forward = trim_reply(message, {.subject = "Fwd: Crews"});
+    CHECK(forward.forwarded);
+    CHECK(forward.text == rtrim(message));
+  }
+  SECTION("a forward with no forwarded part found is kept whole, signature and all") {
+    const std::string message = "The notice is attached.\n\nSent from my iPhone\n";
+    const TrimmedReply forward = trim_reply(message, {.subject = "Fwd: Notice"});
+    CHECK(forward.forwarded);
+    CHECK_FALSE(forward.trimmed);
+    CHECK(forward.text == rtrim(message));
+  }
+}
+
+TEST_CASE("a forward loses only the signature of the note above it") {
+  SECTION("a mobile line directly above the marker") {
+    const std::string message =
+        "Look at this.\n\nSent from my iPhone\n\nBegin forwarded message:\n\n"
+        "> From: Water <water@x.gov>\n> Subject: Notice\n>\n> Dear customer\n";
+    const TrimmedReply forward = trim_reply(message);
+    CHECK(forward.forwarded);
+    CHECK(forward.trimmed);
+    CHECK(forward.signature == "Sent from my iPhone");
+    CHECK(forward.text ==
+          "Look at this.\n\nBegin forwarded message:\n\n"
+          "> From: Water <water@x.gov>\n> Subject: Notice\n>\n> Dear customer");
+    CHECK(forward.quoted.empty());
+    check_nothing_lost(message, forward);
+  }
+  SECTION("a \"-- \" block, found by the subject's forward") {
+    const std::string message =
+        "For 311.\n\n-- \nAna\n555-0100\n\n-------- Original Message --------\n"
+        "Subject: Notice\nFrom: Water\n\nDear customer\n\n-- \nWater Bureau\n";
+    const TrimmedReply forward = trim_reply(message, {.subject = "Fwd: Notice"});
+    CHECK(forward.signature == "-- \nAna\n555-0100");
+    CHECK(forward.text ==
+          "For 311.\n\n-------- Original Message --------\nSubject: Notice\nFrom: Water\n\n"
+          "Dear customer\n\n-- \nWater Bureau");
+  }
+  SECTION("a note that is only a signature leaves the forwarded part") {
+    const TrimmedReply forward = trim_reply(
+        "Sent from my iPhone\n\n---------- Forwarded message ---------\nFrom: Water\n\nHi\n");
+    CHECK(forward.signature == "Sent from my iPhone");
+    CHECK(forward.text == "---------- Forwarded message ---------\nFrom: Water\n\nHi");
+  }
+  SECTION("no note at all") {
+    const std::string message = "---------- Forwarded message ---------\nFrom: Water\n\nHi\n";
+    const TrimmedReply forward = trim_reply(message);
+    CHECK(forward.forwarded);
+    CHECK_FALSE(forward.trimmed);
+    CHECK(forward.text == rtrim(message));
+  }
+  SECTION("the forwarded message's own signature stays") {
+    const std::string message =
+        "See below.\n\n---------- Forwarded message ---------\nFrom: Water\n\nHi\n\n"
+        "Sent from my iPhone\n";
+    const TrimmedReply forward = trim_reply(message);
+    CHECK_FALSE(forward.trimmed);
+    CHECK(forward.text == rtrim(message));
   }
 }
 
