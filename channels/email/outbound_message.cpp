@@ -253,13 +253,15 @@ std::string bracketed(const std::vector<std::string>& ids) {
 // The reply prefix `subject` starts with (case-insensitively), any counter ("[2]", "(2)") and
 // spaces, and the ':' — true when all are there.
 bool has_reply_prefix(std::string_view subject) {
-  // "Réf" as written and upper-cased (ASCII case folding does not reach the accent).
+  // "Réf" as written and upper-cased (ASCII case folding does not reach the accent). Not "RV"
+  // nor "ENC": Spanish and Portuguese Outlook mark forwards with them, and a reply to a forward
+  // is a reply.
   static constexpr std::array<std::string_view, 8> kPrefixes{"re",
                                                              "aw",
                                                              "sv",
                                                              "antw",
                                                              "rif",
-                                                             "rv",
+                                                             "res",
                                                              "r\xC3\xA9"
                                                              "f",
                                                              "r\xC3\x89"

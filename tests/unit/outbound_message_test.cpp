@@ -137,7 +137,8 @@ TEST_CASE("Re: is added once") {
   CHECK(reply_subject("SV: Hål i vägen") == "SV: Hål i vägen");
   CHECK(reply_subject("Antw: Gat in de weg") == "Antw: Gat in de weg");
   CHECK(reply_subject("Rif: Buca") == "Rif: Buca");
-  CHECK(reply_subject("RV: Bache") == "RV: Bache");
+  CHECK(reply_subject("RES: Buraco na rua") == "RES: Buraco na rua");
+  CHECK(reply_subject("RV: Bache") == "Re: RV: Bache");  // a forward in Spanish Outlook
   CHECK(reply_subject("Réf: Nid-de-poule") == "Réf: Nid-de-poule");
   CHECK(reply_subject("RÉF: Nid-de-poule") == "RÉF: Nid-de-poule");
   // Words that merely start like a prefix, and non-reply prefixes, get "Re: ".
