@@ -591,3 +591,49 @@ TEST_CASE(
   CHECK(count_of(ana) == 3);
   CHECK(count_of(bo) >= 2);
 }
+
+TEST_CASE("a forwarded mail is shown whole and a bounce of a reply fails that reply") {
+  SmtpSinkRig sink;
+  EmailSetup setup;
+  RedisServer redis;
+  Daemon daemon(redis.url(), setup.replies_env(sink));
+  auto token = daemon.login();
+
+  // Ana forwards her landlord's notice: the forwarded part is the point, nothing is trimmed.
+  REQUIRE(send_raw(setup.smtp_port, "ana@example.org", "311@city.test",
+                   "From: Ana <ana@example.org>\nTo: 311@city.test\n"
+                   "Subject: Fwd: Water shut-off notice\nMessage-ID: <ana-fwd@example.org>\n\n"
+                   "Is this allowed? They gave us one day.\n\n"
+                   "---------- Forwarded message ---------\n"
+                   "From: Property Office <office@landlord.example>\n"
+                   "Date: Mon, Nov 23, 2026 at 8:00 AM\n"
+                   "Subject: Water shut-off notice\n"
+                   "To: Tenants <tenants@landlord.example>\n\n"
+                   "Water will be shut off on Nov 26 from 8 am to 6 pm.\n")
+              .status == 0);
+  std::string ana = str(conversations(daemon, token).at(0).at("id"));
+  auto shown = str(messages(daemon, token, ana).at(0).at("text"));
+  CHECK(shown.find("Is this allowed?") != std::string::npos);
+  CHECK(shown.find("From: Property Office") != std::string::npos);
+  CHECK(shown.find("Water will be shut off on Nov 26") != std::string::npos);
+
+  // The reply bounces at Ana's provider: the reply shows failed, with the status.
+  REQUIRE(daemon
+              .post("/api/v1/conversations/" + ana + "/messages",
+                    R"({"text":"No: one day is not enough notice. We will call them."})", token)
+              .status == 201);
+  auto sent = sink.wait_for(1, std::chrono::seconds(10));
+  REQUIRE(sent.size() == 1);
+  const std::string ours = frontdoor::email::parse_mail(sent[0]).message_id;
+  std::string dsn =
+      read_file(std::string(FRONTDOOR_SOURCE_DIR) + "/tests/corpus/email/mime/bounce-dsn.eml");
+  dsn.replace(dsn.find("reply-8f3a2c@311.city.example"),
+              std::string("reply-8f3a2c@311.city.example").size(), ours);
+  auto bounce = send_raw(setup.smtp_port, "\"\"", "311@city.test", dsn);  // MAIL FROM:<>
+  REQUIRE(bounce.status == 0);
+  CHECK(bounce.output.find("bounce recorded") != std::string::npos);
+  auto last = messages(daemon, token, ana).back();
+  CHECK(str(last.at("delivery")) == "failed");
+  CHECK(str(last.at("delivery_detail")) == "bounced: 5.1.1");
+  CHECK(messages(daemon, token, ana).size() == 2);  // the bounce is not a message
+}
