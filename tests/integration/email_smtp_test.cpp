@@ -10,6 +10,7 @@
 
 #include "channels/email/mime_message.hpp"
 #include "channels/email/outbound_message.hpp"
+#include "tests/corpus/charset_cases.hpp"
 #include "tests/integration/harness.hpp"
 #include "tests/integration/smtp_sink_rig.hpp"
 
@@ -636,4 +637,23 @@ TEST_CASE("a forwarded mail is shown whole and a bounce of a reply fails that re
   CHECK(str(last.at("delivery")) == "failed");
   CHECK(str(last.at("delivery_detail")) == "bounced: 5.1.1");
   CHECK(messages(daemon, token, ana).size() == 2);  // the bounce is not a message
+}
+
+TEST_CASE("mail in every required charset arrives through the receiver as UTF-8") {
+  EmailSetup setup;
+  RedisServer redis;
+  Daemon daemon(redis.url(), setup.env());
+  auto token = daemon.login();
+  const auto cases = charset_cases();
+  REQUIRE(cases.size() >= 15);
+  for (const auto& c : cases) {
+    INFO(c.file);
+    const std::string raw =
+        read_file(std::string(FRONTDOOR_SOURCE_DIR) + "/tests/corpus/email/mime/" + c.file);
+    REQUIRE(send_raw(setup.smtp_port, "resident@example.net", "311@city.test", raw).status == 0);
+    auto list = conversations(daemon, token);
+    REQUIRE(list.size() == 1);  // one resident, one open conversation
+    CHECK(str(list[0].at("attributes").at("email_subject")) == c.subject);
+    CHECK(str(messages(daemon, token, str(list[0].at("id"))).back().at("text")) == c.text);
+  }
 }

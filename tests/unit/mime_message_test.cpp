@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "channels/email/mime_message.hpp"
+#include "tests/corpus/charset_cases.hpp"
 
 using namespace frontdoor::email;
+using frontdoor::testing::charset_cases;
+using frontdoor::testing::CharsetCase;
 
 namespace {
 
@@ -323,40 +326,9 @@ TEST_CASE("multipart/mixed joins inline text parts and attaches a forwarded mess
 }
 
 TEST_CASE("every required charset is converted to UTF-8") {
-  struct Case {
-    const char* file;
-    const char* subject;
-    const char* text;
-  };
-  const std::vector<Case> cases{
-      {"charset-iso-8859-1.eml", "Farola apagada en la calle Núñez",
-       "La farola de la calle Núñez está apagada desde el miércoles. ¿Pueden repararla?"},
-      {"charset-iso-8859-2.eml", "Zepsuta latarnia, ulica Łąkowa",
-       "Latarnia przy ulicy Łąkowej nie świeci od środy. Proszę o naprawę."},
-      {"charset-iso-8859-5.eml", "Не горит фонарь",
-       "Фонарь на улице Садовой не горит с прошлой среды."},
-      {"charset-iso-8859-15.eml", "Lampadaire cassé, rue de l'Œuvre",
-       "Le lampadaire de la rue de l'Œuvre est cassé ; la réparation coûte 150 €."},
-      {"charset-windows-1251.eml", "Не світить ліхтар",
-       "Ліхтар на вулиці Шевченка не світить — будь ласка, полагодьте."},
-      {"charset-windows-1252.eml", "“Pothole” still there",
-       "The “pothole” on 5th Ave isn’t fixed yet — it’s been 3 weeks… €200 damage."},
-      {"charset-koi8-r.eml", "Мусор не вывозят",
-       "Мусор на улице Ленина не вывозят уже две недели."},
-      {"charset-iso-2022-jp.eml", "道路の穴について",
-       "道路に大きな穴があります。早急に修理をお願いします。"},
-      {"charset-iso-2022-jp-windows.eml", "①番地の工事騒音（㈱ミナト建設）",
-       "工事の騒音がひどいです。現場は①番地、施工は㈱ミナト建設です。"},
-      {"charset-shift_jis.eml", "①番地のゴミ収集日",
-       "ゴミの収集日を教えてください。住所は①番地です。"},
-      {"charset-gb2312.eml", "路灯坏了", "路灯坏了，请尽快修理。"},
-      {"charset-gbk.eml", "垃圾桶满了", "朱镕基路的垃圾桶已经满了。"},
-      {"charset-big5.eml", "路燈壞了", "路燈壞了，請盡快修理。"},
-      {"charset-euc-kr.eml", "가로등 고장", "가로등이 고장났습니다. 빨리 고쳐 주세요."},
-      {"charset-ks_c_5601-1987.eml", "똠방각하 거리 가로등 고장",
-       "똠방각하 거리의 가로등이 고장났습니다."},
-  };
-  for (const Case& c : cases) {
+  const auto cases = charset_cases();
+  REQUIRE(cases.size() >= 15);
+  for (const CharsetCase& c : cases) {
     INFO(c.file);
     const ParsedMail mail = parse_fixture(c.file);
     CHECK(mail.subject == c.subject);
