@@ -21,6 +21,11 @@ class Catalog {
   // Reads every <locale>.toml in `directory`; throws std::runtime_error naming the file and
   // line of a syntax error or of a pattern ICU cannot parse.
   static Catalog load(const std::string& directory);
+  // load(directory), or of default_directory() when `directory` is empty (server.templates_dir
+  // unset).
+  static Catalog load_configured(const std::string& directory) {
+    return load(directory.empty() ? default_directory() : directory);
+  }
 
   std::string render(std::string_view key, std::string_view language,
                      const std::map<std::string, std::string>& args = {}) const;

@@ -36,6 +36,7 @@
 #include "daemon/offload.hpp"
 #include "daemon/store/conversation_store.hpp"
 #include "i18n/text.hpp"
+#include "templates/catalog.hpp"
 
 namespace frontdoor::email {
 namespace {
@@ -106,6 +107,7 @@ class EmailChannel : public Channel, public MailSink {
         ingest_(services.ingest),
         store_(services.store),
         http_(services.http_client),
+        templates_(templates::Catalog::load_configured(services.config.server.templates_dir)),
         receiver_(io, services.config.email, *this),
         work_(2) {
     receiver_.start();
@@ -159,7 +161,12 @@ class EmailChannel : public Channel, public MailSink {
         make_message_id(out.conversation_id, out.message_id,
                         config_.from_address.substr(config_.from_address.find('@') + 1));
     mail.language = out.language;
-    mail.text = out.text;
+    // The agent's words, then the footer in the resident's language (what the request is, how
+    // to go on, where emergencies go) below a signature separator, so the resident's client
+    // folds it away in the thread and our own trimmer cuts it from her answer.
+    mail.text =
+        out.text + "\n\n-- \n" +
+        templates_.render("email.footer", out.language, {{"reference", out.conversation_id}});
     mail.date_unix = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -378,6 +385,7 @@ class EmailChannel : public Channel, public MailSink {
   Ingest& ingest_;
   store::ConversationStore& store_;
   net::HttpClient& http_;
+  templates::Catalog templates_;
   SmtpReceiver receiver_;
   std::unique_ptr<ImapPoller> imap_;
   asio::thread_pool work_;

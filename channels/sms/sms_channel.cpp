@@ -63,9 +63,7 @@ class SmsChannel : public Channel, public SmsInbox {
         ingest_(services.ingest),
         store_(services.store),
         executor_(services.executor),
-        templates_(templates::Catalog::load(services.config.server.templates_dir.empty()
-                                                ? templates::default_directory()
-                                                : services.config.server.templates_dir)) {
+        templates_(templates::Catalog::load_configured(services.config.server.templates_dir)) {
     // Where providers reach the webhooks: the SMS setting, else the server's public URL, else
     // the listening address.
     std::string public_url = !config_.public_url.empty() ? config_.public_url

@@ -314,6 +314,8 @@ TEST_CASE("the agent's reply reaches the resident's thread and her answer comes 
   CHECK(out.subject == "Re: Pothole on 5th Avenue");
   CHECK(out.in_reply_to == "ana-1@example.org");
   CHECK(out.text.find("A crew will fill it on Thursday.") != std::string::npos);
+  // The footer from the templates, in the conversation's language, below "-- ".
+  CHECK(out.text.find("\n-- \nCity 311 · Request #" + conversation) != std::string::npos);
   REQUIRE(frontdoor::email::parse_message_id(out.message_id).has_value());
 
   // Ana answers from her phone: her client quotes our reply and threads on its Message-ID only.
