@@ -150,9 +150,7 @@ class EmailChannel : public Channel, public MailSink {
     mail.from_address = config_.from_address;
     mail.to_address = out.address.substr(6);
     mail.subject = fact("email_subject").empty() ? out.subject : fact("email_subject");
-    if (config_.reply_address_tags) {
-      mail.reply_to = reply_address(out.conversation_id, config_.from_address);
-    }
+    mail.reply_to = config_.reply_to;
     mail.in_reply_to = fact("email_last_message_id");
     if (auto root = fact("email_thread_root"); !root.empty() && root != mail.in_reply_to) {
       mail.references.push_back(root);
@@ -179,6 +177,11 @@ class EmailChannel : public Channel, public MailSink {
     request.require_tls = config_.outbound_require_tls;
     request.timeout = std::chrono::seconds(60);
     try {
+      if (config_.reply_address_tags) {
+        mail.reply_to =
+            reply_address(out.conversation_id,
+                          config_.reply_to.empty() ? config_.from_address : config_.reply_to);
+      }
       request.body = build_mime(mail);
     } catch (const std::invalid_argument& e) {
       co_return SendResult{SendOutcome::rejected, {}, e.what()};

@@ -159,6 +159,8 @@ bool is_mail_address(std::string_view v) {
          v.find_first_of(" <>\r\n") == std::string_view::npos;
 }
 
+bool is_optional_mail_address(std::string_view v) { return v.empty() || is_mail_address(v); }
+
 // Empty, or a file path: no control characters (a pasted PEM block is not a path).
 bool is_path_or_empty(std::string_view v) {
   return std::none_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
@@ -533,12 +535,18 @@ constexpr Option kOptions[] = {
     {.name = "channels.email.from_name",
      .field = member<&Config::email, &Config::Email::from_name>,
      .doc = "Display name in From of agents' replies."},
+    {.name = "channels.email.reply_to",
+     .field = member<&Config::email, &Config::Email::reply_to>,
+     .valid = is_optional_mail_address,
+     .expect = "empty, or an address such as 311-replies@city.gov",
+     .doc = "Reply-To of agents' replies, when residents' answers should go to another mailbox "
+            "than from_address; empty means none."},
     {.name = "channels.email.reply_address_tags",
      .field = member<&Config::email, &Config::Email::reply_address_tags>,
-     .doc = "Give agents' replies a per-conversation Reply-To (311+c42@city.gov), so an answer "
-            "whose client dropped the thread headers still finds its conversation. The mail "
-            "server must deliver tagged addresses to the 311 mailbox (Postfix: "
-            "recipient_delimiter = +)."},
+     .doc = "Give agents' replies a per-conversation Reply-To (311+c42@city.gov: reply_to, or "
+            "else from_address, tagged with the conversation), so an answer whose client "
+            "dropped the thread headers still finds its conversation. The mail server must "
+            "deliver tagged addresses to the 311 mailbox (Postfix: recipient_delimiter = +)."},
     {.name = "channels.email.imap_url",
      .field = member<&Config::email, &Config::Email::imap_url>,
      .valid = is_imap_url,

@@ -140,6 +140,7 @@ struct Config {
     int retry_base_ms = 60 * 1000;  // first retry after about this long, doubling up to 1 h
     std::string from_address = "311@localhost";
     std::string from_name = "City 311";
+    std::string reply_to;             // Reply-To of agents' replies; "" = none (replies go to From)
     bool reply_address_tags = false;  // Reply-To: 311+c<conversation>@… on agents' replies
     // Hosted mailboxes, polled over IMAP.
     std::string imap_url;  // imaps://host[:port] or imap://host[:port]; empty = no polling

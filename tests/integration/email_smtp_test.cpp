@@ -292,6 +292,7 @@ TEST_CASE("the agent's reply reaches the resident's thread and her answer comes 
   env["CHANNELS_EMAIL_OUTBOUND_USERNAME"] = sink.username();
   env["CHANNELS_EMAIL_OUTBOUND_PASSWORD"] = sink.password();
   env["CHANNELS_EMAIL_FROM_NAME"] = "City 311";
+  env["CHANNELS_EMAIL_REPLY_TO"] = "311-replies@city.test";
   Daemon daemon(redis.url(), env);
   auto token = daemon.login();
 
@@ -311,6 +312,7 @@ TEST_CASE("the agent's reply reaches the resident's thread and her answer comes 
   auto out = frontdoor::email::parse_mail(received[0]);
   CHECK(out.to.at(0).address == "ana@example.org");
   CHECK(out.from.address == "311@city.test");
+  CHECK(received[0].find("\nReply-To: 311-replies@city.test") != std::string::npos);
   CHECK(out.subject == "Re: Pothole on 5th Avenue");
   CHECK(out.in_reply_to == "ana-1@example.org");
   CHECK(out.text.find("A crew will fill it on Thursday.") != std::string::npos);
