@@ -24,6 +24,7 @@
 #include "daemon/net/http_client.hpp"
 #include "daemon/redis/embedded_redis.hpp"
 #include "daemon/redis/redis_client.hpp"
+#include "daemon/routing/router.hpp"
 #include "daemon/store/conversation_store.hpp"
 
 namespace frontdoor {
@@ -160,6 +161,8 @@ int run_daemon(const Config& config) {
     log::info("channel_enabled", {{"channel", channel->name()}});
   }
   deliver.start(io.get_executor());
+  routing::Router conversation_router(io.get_executor(), config.routing, store, events);
+  conversation_router.start();
   api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024, config.data_dir);
   agent_api.register_routes(router);
   add_operator_routes(router, commands, events_reader);
@@ -203,6 +206,7 @@ int run_daemon(const Config& config) {
           }
           // Let WebSocket close frames go out.
           co_await sleep_for(std::chrono::milliseconds(100));
+          conversation_router.stop();
           deliver.stop();
           for (auto& channel : channels) channel->stop();
           http_client.stop();

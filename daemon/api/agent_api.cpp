@@ -38,11 +38,19 @@ json::object agent_view(const auth::Agent& a) {
   json::array languages, queues;
   for (const auto& l : a.languages) languages.emplace_back(l);
   for (const auto& q : a.queues) queues.emplace_back(q);
-  return {{"username", a.username},
-          {"display_name", a.display_name},
-          {"role", auth::role_name(a.role)},
-          {"languages", std::move(languages)},
-          {"queues", std::move(queues)}};
+  json::object capacity;
+  for (std::size_t start = 0; start < a.capacity.size();) {
+    std::size_t comma = std::min(a.capacity.find(',', start), a.capacity.size());
+    std::string pair = a.capacity.substr(start, comma - start);
+    if (auto colon = pair.find(':'); colon != std::string::npos) {
+      capacity[pair.substr(0, colon)] = std::atoi(pair.c_str() + colon + 1);
+    }
+    start = comma + 1;
+  }
+  return {{"username", a.username},          {"display_name", a.display_name},
+          {"role", auth::role_name(a.role)}, {"languages", std::move(languages)},
+          {"queues", std::move(queues)},     {"capacity", std::move(capacity)},
+          {"presence", a.presence}};
 }
 
 // The bearer token from the Authorization header; the stream alone (browsers cannot set headers
@@ -275,6 +283,40 @@ void AgentApi::register_routes(http::Router& router) {
                co_return json_response(200, json::object{{"agents", std::move(out)}});
              });
 
+  // Presence: an agent says it is available, away or offline; a supervisor or admin may say
+  // so of anyone (an agent who left without logging off).
+  auto set_presence = [this, require](HttpRequest& req,
+                                      std::string username) -> asio::awaitable<HttpResponse> {
+    auto agent = co_await require(req);
+    if (username.empty()) username = agent.username;
+    if (username != agent.username && !agent.sees_all_queues()) {
+      throw ApiError(ErrorCode::forbidden, "only supervisors and admins set another's presence");
+    }
+    auto body = http::json_object_body(req);
+    auto presence = http::required_string(body, "presence");
+    if (presence != "available" && presence != "away" && presence != "offline") {
+      throw ApiError(ErrorCode::invalid_field, "presence must be available, away or offline");
+    }
+    std::string previous;
+    try {
+      previous = co_await store_.set_presence(username, presence);
+    } catch (const store::StoreError& e) {
+      throw ApiError(ErrorCode::not_found, e.what());
+    }
+    log::info("presence", {{"agent", username}, {"presence", presence}});
+    co_return json_response(
+        200, json::object{{"username", username}, {"presence", presence}, {"previous", previous}});
+  };
+  router.add("POST", "/api/v1/me/presence",
+             [set_presence](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+               co_return co_await set_presence(req, "");
+             });
+  router.add(
+      "POST", "/api/v1/agents/{username}/presence",
+      [set_presence](HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
+        co_return co_await set_presence(req, p.at("username"));
+      });
+
   router.add(
       "POST", "/api/v1/agents",
       [this, require](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
@@ -290,6 +332,21 @@ void AgentApi::register_routes(http::Router& router) {
         auto role = http::optional_string(body, "role").value_or("agent");
         agent.languages = http::string_list(body, "languages");
         agent.queues = http::string_list(body, "queues");
+        if (auto* capacity = body.if_contains("capacity"); capacity && !capacity->is_null()) {
+          if (!capacity->is_object()) {
+            throw ApiError(ErrorCode::invalid_field,
+                           "capacity must be an object of channel: count, e.g. {\"sms\": 4}");
+          }
+          for (const auto& [channel, count] : capacity->as_object()) {
+            if (!count.is_int64() || count.as_int64() < 0 || count.as_int64() > 100 ||
+                !auth::valid_username(std::string(channel))) {
+              throw ApiError(ErrorCode::invalid_field,
+                             "capacity." + std::string(channel) + " must be a number 0..100");
+            }
+            agent.capacity += (agent.capacity.empty() ? "" : ",") + std::string(channel) + ":" +
+                              std::to_string(count.as_int64());
+          }
+        }
         if (!auth::valid_username(agent.username)) {
           throw ApiError(ErrorCode::invalid_field,
                          "username must be 1-64 of a-z, 0-9, '.', '_', '-'");

@@ -60,6 +60,10 @@ std::optional<Agent> to_agent(const RedisReply& hash) {
       a.languages = split_commas(v);
     else if (k == "queues")
       a.queues = split_commas(v);
+    else if (k == "capacity")
+      a.capacity = v;
+    else if (k == "presence")
+      a.presence = v;
   }
   return a;
 }
@@ -189,7 +193,8 @@ asio::awaitable<bool> AgentDirectory::create(const NewAgent& agent) {
                                 std::string(role_name(agent.role)),
                                 join_commas(agent.languages),
                                 join_commas(agent.queues),
-                                encoded};
+                                encoded,
+                                agent.capacity};
   RedisReply reply = co_await redis_.eval(script, std::vector<std::string>(), std::move(args));
   if (reply.is_error()) throw std::runtime_error("agent_create failed: " + reply.str);
   co_return reply.integer == 1;
@@ -215,7 +220,7 @@ asio::awaitable<bool> AgentDirectory::bootstrap_admin(const std::string& usernam
                                                       const std::string& password) {
   RedisReply admins = co_await redis_.call("SCARD", "agents:role:admin");
   if (admins.integer > 0) co_return false;
-  NewAgent admin{username, password, username, Role::admin, {"en"}, {}};
+  NewAgent admin{username, password, username, Role::admin, {"en"}, {}, {}};
   co_return co_await create(admin);
 }
 

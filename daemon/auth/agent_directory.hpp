@@ -29,6 +29,8 @@ struct Agent {
   Role role = Role::agent;
   std::vector<std::string> languages;
   std::vector<std::string> queues;
+  std::string capacity;              // "webchat:3,sms:4"; empty = routing.capacity
+  std::string presence = "offline";  // available | away | offline
 
   // Supervisors and admins see every queue; others their queues and what they hold.
   bool sees_all_queues() const { return role == Role::supervisor || role == Role::admin; }
@@ -39,6 +41,7 @@ struct NewAgent {
   std::string username, password, display_name;
   Role role = Role::agent;
   std::vector<std::string> languages, queues;
+  std::string capacity;  // "webchat:3,sms:4"; empty = routing.capacity
 };
 
 struct Session {

@@ -126,6 +126,28 @@ bool is_smtp_url(std::string_view v) {
          (v.starts_with("smtps://") && v.size() > 8);
 }
 
+// "webchat:3,sms:4": channel names and counts.
+bool is_capacity_list(std::string_view v) {
+  std::size_t start = 0;
+  while (start < v.size()) {
+    std::size_t comma = std::min(v.find(',', start), v.size());
+    std::string_view pair = v.substr(start, comma - start);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    while (!pair.empty() && pair.back() == ' ') pair.remove_suffix(1);
+    auto colon = pair.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon + 1 == pair.size()) return false;
+    for (char c : pair.substr(0, colon)) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+    }
+    for (char c : pair.substr(colon + 1)) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    }
+    if (pair.size() - colon - 1 > 4) return false;
+    start = comma + 1;
+  }
+  return true;
+}
+
 bool is_imap_url(std::string_view v) {
   std::string_view rest = v.starts_with("imap://")    ? v.substr(7)
                           : v.starts_with("imaps://") ? v.substr(8)
@@ -307,6 +329,28 @@ constexpr Option kOptions[] = {
      .min = 1000,
      .max = 100000000,
      .doc = "Approximate number of entries kept in the events stream."},
+    {.name = "routing.enabled",
+     .field = member<&Config::routing, &Config::Routing::enabled>,
+     .doc = "Assign queued conversations to available agents automatically (longest idle "
+            "first, by queue, language and capacity). Off: agents claim conversations."},
+    {.name = "routing.capacity",
+     .field = member<&Config::routing, &Config::Routing::capacity>,
+     .valid = is_capacity_list,
+     .expect = "channel:count pairs, comma-separated, e.g. webchat:3,sms:4",
+     .doc = "How many conversations an agent holds at once on each channel, unless the agent's "
+            "own capacity says otherwise. A channel not listed gets none by routing."},
+    {.name = "routing.language_wait_s",
+     .field = member<&Config::routing, &Config::Routing::language_wait_s>,
+     .min = 0,
+     .max = 3600,
+     .doc = "Seconds a conversation waits for an available agent who speaks its language; then "
+            "any agent of its queue takes it and an interpreter is needed."},
+    {.name = "routing.scan",
+     .field = member<&Config::routing, &Config::Routing::scan>,
+     .min = 1,
+     .max = 1000,
+     .doc = "Conversations from the head of a queue looked at for each assignment, so one "
+            "nobody can serve yet does not hold up the others."},
     {.name = "channels.webform.enabled",
      .field = member<&Config::webform, &Config::Webform::enabled>,
      .doc = "Accept service requests from web forms (Open311 GeoReport v2)."},

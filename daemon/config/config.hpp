@@ -73,6 +73,14 @@ struct Config {
     int events_maxlen = 100000;       // approximate length of the events stream
   } conversations;
 
+  // Who gets which conversation (daemon/routing/).
+  struct Routing {
+    bool enabled = true;
+    std::string capacity = "webchat:3,sms:4,email:6,webform:6";  // per channel, per agent
+    int language_wait_s = 60;  // then any agent of the queue, with an interpreter
+    int scan = 50;             // conversations from a queue's head looked at per assignment
+  } routing;
+
   struct Webform {
     bool enabled = true;
     std::string api_key;  // empty = no api_key required

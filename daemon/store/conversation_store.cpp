@@ -7,7 +7,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put, consent, outbox;
+    session_put, consent, outbox, route, presence;
 }
 
 namespace {
@@ -50,6 +50,14 @@ const Script& session_put_script() {
 }
 const Script& outbox_script() {
   static const Script s = make("outbox", lua::outbox);
+  return s;
+}
+const Script& route_script() {
+  static const Script s = make("route", lua::route);
+  return s;
+}
+const Script& presence_script() {
+  static const Script s = make("presence", lua::presence);
   return s;
 }
 const Script& list_script() {
@@ -327,6 +335,30 @@ boost::asio::awaitable<ClaimedRetries> ConversationStore::claim_retries(int limi
 boost::asio::awaitable<void> ConversationStore::finish_retry(const std::string& conversation_id,
                                                              const std::string& message_id) {
   co_await run(outbox_script(), args("done", conversation_id + " " + message_id));
+}
+
+boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> ConversationStore::route(
+    const std::string& queue, const RouteSettings& settings) {
+  RedisReply reply =
+      co_await run(route_script(), args(queue, std::to_string(settings.scan), settings.capacity,
+                                        std::to_string(settings_.events_maxlen),
+                                        std::to_string(settings.language_wait_ms)));
+  if (reply.elements.size() != 2) co_return std::nullopt;
+  co_return std::pair{reply.elements[0].str, reply.elements[1].str};
+}
+
+boost::asio::awaitable<std::vector<std::string>> ConversationStore::queues() {
+  RedisReply reply = co_await redis_.call("SMEMBERS", "queues");
+  std::vector<std::string> names;
+  for (const auto& e : reply.elements) names.push_back(e.str);
+  co_return names;
+}
+
+boost::asio::awaitable<std::string> ConversationStore::set_presence(const std::string& username,
+                                                                    const std::string& presence) {
+  RedisReply reply = co_await run(
+      presence_script(), args(username, presence, std::to_string(settings_.events_maxlen)));
+  co_return reply.str;
 }
 
 }  // namespace frontdoor::store

@@ -153,6 +153,22 @@ class ConversationStore {
   boost::asio::awaitable<void> finish_retry(const std::string& conversation_id,
                                             const std::string& message_id);
 
+  // Routing (route.lua): assigns the first conversation of `queue` that an available agent can
+  // serve to the longest-idle such agent; {conversation id, agent}, or nullopt when there is
+  // nothing to assign now.
+  struct RouteSettings {
+    std::string capacity;  // default per channel, "webchat:3,sms:4"
+    long long language_wait_ms = 60000;
+    int scan = 50;
+  };
+  boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> route(
+      const std::string& queue, const RouteSettings& settings);
+  // The queues conversations have waited in (each routed in turn).
+  boost::asio::awaitable<std::vector<std::string>> queues();
+  // available | away | offline (presence.lua); returns the previous presence.
+  boost::asio::awaitable<std::string> set_presence(const std::string& username,
+                                                   const std::string& presence);
+
   // A lease on work only one instance may do at a time (polling one mailbox folder), kept at
   // lease:<name> for ttl_ms: true when `owner` holds it now (taken, or renewed because it held
   // it already), false while another owner does.

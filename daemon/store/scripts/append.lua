@@ -41,8 +41,10 @@ if direction == 'out' then
     update[#update + 1] = 'agent'
     update[#update + 1] = agent
     redis.call('ZREM', 'queue:' .. queue, conv_id)
+    holder = agent
   end
   redis.call('HSET', key, unpack(update))
+  take(conv_id, holder, reply_channel)  -- a reply reopens a resolved one: it counts again
   events[#events + 1] = 'conversation.updated'
 end
 

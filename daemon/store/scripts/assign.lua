@@ -7,11 +7,13 @@
 --       5 events_maxlen
 --
 -- The conversation leaves its queue; status becomes "assigned" unless it is pending_resident
--- (it stays so). A system line records the change.
+-- (it stays so). It counts against the new holder's capacity on its reply channel (take()), no
+-- longer against the previous holder's. A system line records the change.
 -- Returns the new status. Errors: "not_found …", "conflict …" (resolved or closed).
 local conv_id, agent, author, author_name, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local key = conv_key(conv_id)
-local current, queue, holder = unpack(redis.call('HMGET', key, 'status', 'queue', 'agent'))
+local current, queue, holder, channel =
+  unpack(redis.call('HMGET', key, 'status', 'queue', 'agent', 'reply_channel'))
 if not current then return redis.error_reply('not_found no conversation ' .. conv_id) end
 if current == 'closed' or current == 'resolved' then
   return redis.error_reply('conflict conversation ' .. conv_id .. ' is ' .. current)
@@ -22,6 +24,7 @@ local now = now_ms()
 local status = current == 'pending_resident' and current or 'assigned'
 redis.call('ZREM', 'queue:' .. queue, conv_id)
 redis.call('HSET', key, 'agent', agent, 'status', status, 'assigned_at', now, 'updated_at', now)
+take(conv_id, agent, channel)
 local message = append_message(conv_id, {
   'direction', 'system', 'author', author, 'author_name', author_name,
   'text', 'assigned to ' .. agent, 'created_at', tostring(now)})

@@ -52,3 +52,32 @@ local function reopen(conv_id, contact)
   redis.call('HDEL', conv_key(conv_id), 'resolved_at')
   redis.call('SET', 'contact:{' .. contact .. '}:open', conv_id, 'NX')
 end
+
+-- What an agent holds, for capacity: agent:{<username>}:holding is the set of
+-- "<conversation id>|<channel>" the agent holds and that are not resolved or closed, and the
+-- conversation's held_by is "<username>|<channel>". take() and release() keep both in step;
+-- every script that changes a holder or ends a conversation calls them.
+local function release(conv_id)
+  local key = conv_key(conv_id)
+  local held = redis.call('HGET', key, 'held_by')
+  if not held then return nil end
+  local bar = string.find(held, '|', 1, true)
+  local agent, channel = string.sub(held, 1, bar - 1), string.sub(held, bar + 1)
+  redis.call('SREM', 'agent:{' .. agent .. '}:holding', conv_id .. '|' .. channel)
+  redis.call('HDEL', key, 'held_by')
+  return agent
+end
+
+local function take(conv_id, agent, channel)
+  release(conv_id)
+  if not agent or agent == '' then return end
+  redis.call('SADD', 'agent:{' .. agent .. '}:holding', conv_id .. '|' .. channel)
+  redis.call('HSET', conv_key(conv_id), 'held_by', agent .. '|' .. channel)
+end
+
+-- An event about an agent (presence, load), not about a conversation.
+local function publish_agent(maxlen, event_type, agent)
+  redis.call('XADD', 'events', 'MAXLEN', '~', maxlen, '*',
+    'type', event_type, 'conversation_id', '', 'queue', '', 'agent', agent.username or '',
+    'data', cjson.encode({type = event_type, agent = agent}))
+end

@@ -85,6 +85,7 @@ if not conv_id then
     'subject', subject, 'display_name', name, 'created_at', now, 'updated_at', now)
   
   redis.call('ZADD', 'queue:' .. queue, queue_score(priority, now), conv_id)
+  redis.call('SADD', 'queues', queue)
   redis.call('ZADD', 'convs:channel:' .. channel, now, conv_id)
   if not new_conv then redis.call('SET', open_key, conv_id) end
   events[#events + 1] = 'conversation.created'
@@ -99,7 +100,10 @@ else
   if next_status == 'queued' and status ~= 'queued' then
     redis.call('ZADD', 'queue:' .. conv_queue, queue_score(conv_priority, created_at), conv_id)
   end
-  if status == 'resolved' and not passive then reopen(conv_id, contact) end
+  if status == 'resolved' and not passive then
+    reopen(conv_id, contact)
+    take(conv_id, agent, channel)  -- back on its agent's desk
+  end
   if passive then
     redis.call('HSET', key, 'updated_at', now)
   else

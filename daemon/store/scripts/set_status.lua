@@ -15,8 +15,9 @@
 -- Returns the new status. Errors: "not_found …", "conflict …" (a change the state forbids).
 local conv_id, status, author, author_name, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local key = conv_key(conv_id)
-local fields = redis.call('HMGET', key, 'status', 'queue', 'agent', 'contact', 'priority', 'created_at')
-local current, queue, holder, contact, priority, created_at = unpack(fields)
+local fields = redis.call('HMGET', key, 'status', 'queue', 'agent', 'contact', 'priority',
+  'created_at', 'reply_channel')
+local current, queue, holder, contact, priority, created_at, channel = unpack(fields)
 if not current then return redis.error_reply('not_found no conversation ' .. conv_id) end
 if current == 'closed' then
   return redis.error_reply('conflict conversation ' .. conv_id .. ' is closed')
@@ -31,8 +32,14 @@ local open_key = 'contact:{' .. contact .. '}:open'
 if status == 'queued' then
   redis.call('HDEL', key, 'agent')
   redis.call('ZADD', 'queue:' .. queue, queue_score(priority, created_at), conv_id)
+  redis.call('SADD', 'queues', queue)
 else
   redis.call('ZREM', 'queue:' .. queue, conv_id)
+end
+if status == 'resolved' or status == 'closed' or status == 'queued' then
+  release(conv_id)  -- the holder's capacity is free again
+else
+  take(conv_id, holder, channel)
 end
 if status == 'resolved' or status == 'closed' then
   redis.call('HSET', key, status .. '_at', now)

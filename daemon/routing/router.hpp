@@ -1,0 +1,48 @@
+// Routing: every queued conversation reaches an agent who can serve it.
+//
+// Contract
+//  1. The choice is route.lua, one atomic script: the first conversation of a queue (by
+//     priority, then age; one nobody can serve does not hold up those behind it) goes to the
+//     longest-idle available agent with the queue among its queues, room on the conversation's
+//     channel (capacity per channel), and its language. Several instances route at once on
+//     one Redis; none assigns a conversation twice or takes an agent past capacity.
+//  2. Routing runs again whenever something changed that could allow an assignment, on any
+//     instance: a conversation arrived, was requeued, resolved or closed (capacity freed), an
+//     agent became available (conversation.* and agent.updated events on the shared stream);
+//     and at least every second (a language wait ran out, an event was missed).
+//  3. A conversation in a language no available agent speaks waits routing.language_wait_s;
+//     then any agent of its queue takes it, it is marked needs_interpreter, and its transcript
+//     says so.
+//  4. With routing.enabled = false nothing is assigned automatically; agents claim.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+
+#include "daemon/config/config.hpp"
+
+namespace frontdoor {
+namespace store {
+class ConversationStore;
+}
+namespace events {
+class EventBus;
+}
+
+namespace routing {
+
+class Router {
+ public:
+  Router(boost::asio::any_io_executor executor, const Config::Routing& config,
+         store::ConversationStore& store, events::EventBus& events);
+  ~Router();
+  void start();
+  void stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace routing
+}  // namespace frontdoor

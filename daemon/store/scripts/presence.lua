@@ -1,0 +1,26 @@
+-- presence: an agent is available, away or offline.
+--
+-- ARGV  1 username
+--       2 presence       available | away | offline
+--       3 events_maxlen
+--
+-- available puts the agent in route:available (idle since now, unless already there);
+-- away and offline take it out. Conversations the agent holds stay with it (the caller requeues
+-- them when an agent is gone for good). Publishes agent.updated.
+-- Returns the previous presence. Errors: "not_found …".
+local username, presence, maxlen = ARGV[1], ARGV[2], ARGV[3]
+local key = 'agent:{' .. username .. '}'
+local previous = redis.call('HGET', key, 'presence')
+if not previous then return redis.error_reply('not_found no agent ' .. username) end
+local now = now_ms()
+if presence == 'available' then
+  redis.call('ZADD', 'route:available', 'NX', now, username)
+else
+  redis.call('ZREM', 'route:available', username)
+end
+if previous ~= presence then
+  redis.call('HSET', key, 'presence', presence, 'presence_at', now)
+  publish_agent(maxlen, 'agent.updated', {username = username, presence = presence,
+    previous_presence = previous})
+end
+return previous

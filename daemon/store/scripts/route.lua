@@ -1,0 +1,127 @@
+-- route: give the first conversation of a queue that some available agent can serve to the
+-- longest-idle such agent, atomically (several instances route at once; none assigns a
+-- conversation twice or takes an agent past capacity).
+--
+-- ARGV  1 queue
+--       2 scan          how many conversations from the head of the queue to consider: one
+--                       that nobody available can serve (its language) does not hold up the
+--                       ones behind it
+--       3 capacity      default capacity per channel, "webchat:3,sms:4,…" (an agent's own
+--                       capacity field overrides it channel by channel)
+--       4 events_maxlen
+--       5 language_wait_ms  how long a conversation waits for an agent who speaks its language
+--                       before any agent of the queue takes it and an interpreter is needed
+--                       (lang_wait_until, set the first time the conversation is considered)
+--
+-- Eligible agent: presence available (in route:available, ordered by idle-since), the queue
+-- among its queues, fewer conversations held on the conversation's reply channel than its
+-- capacity there, and, when the conversation's language is known and its language_wait has not
+-- passed (lang_wait_until, ms), the language among its languages (same primary subtag; for
+-- Chinese the script too).
+-- Returns {conversation id, agent} when it assigned one, else {} (nothing to do now).
+local queue, scan, default_capacity, maxlen = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local language_wait = tonumber(ARGV[5])
+
+local function parse_capacity(text, into)
+  for channel, n in string.gmatch(text or '', '([%w_%-]+):(%d+)') do into[channel] = tonumber(n) end
+  return into
+end
+
+local function list_has(csv, wanted)
+  for item in string.gmatch(csv or '', '[^,%s]+') do
+    if item == wanted then return true end
+  end
+  return false
+end
+
+-- "es-MX" serves "es"; "zh-Hant" only "zh-Hant" (and "zh-TW", "zh-HK").
+local function base(tag)
+  local primary, rest = string.match(tag, '^(%a+)(.*)$')
+  primary = string.lower(primary or tag)
+  if primary == 'zh' then
+    local script = string.match(rest, '%-(%a%a%a%a)')
+    if not script then
+      local region = string.upper(string.match(rest, '%-(%a%a)$') or '')
+      script = (region == 'TW' or region == 'HK' or region == 'MO') and 'Hant' or 'Hans'
+    end
+    return 'zh-' .. script
+  end
+  return primary
+end
+
+local function speaks(languages, language)
+  local wanted = base(language)
+  for item in string.gmatch(languages or '', '[^,%s]+') do
+    local tag = string.match(item, '^([^:]+)')  -- "es:4": proficiency after the colon
+    if tag and base(tag) == wanted then return true end
+  end
+  return false
+end
+
+local function load_on(agent, channel)
+  local n = 0
+  for _, member in ipairs(redis.call('SMEMBERS', 'agent:{' .. agent .. '}:holding')) do
+    if string.sub(member, -(#channel + 1)) == '|' .. channel then n = n + 1 end
+  end
+  return n
+end
+
+local now = now_ms()
+local waiting = redis.call('ZRANGE', 'queue:' .. queue, 0, scan - 1)
+if #waiting == 0 then return {} end
+local agents = redis.call('ZRANGE', 'route:available', 0, -1)
+if #agents == 0 then return {} end
+
+-- What each available agent can take, read once.
+local candidates = {}
+for _, username in ipairs(agents) do
+  local a = redis.call('HMGET', 'agent:{' .. username .. '}', 'queues', 'languages', 'capacity',
+    'presence')
+  if a[4] == 'available' and list_has(a[1], queue) then
+    candidates[#candidates + 1] = {username = username, languages = a[2],
+      capacity = parse_capacity(a[3], parse_capacity(default_capacity, {}))}
+  end
+end
+if #candidates == 0 then return {} end
+
+for _, conv_id in ipairs(waiting) do
+  local key = conv_key(conv_id)
+  local status, channel, language, lang_wait_until, holder = unpack(redis.call('HMGET', key,
+    'status', 'reply_channel', 'language', 'lang_wait_until', 'agent'))
+  if status == 'queued' and (not holder or holder == '') then
+    if language and language ~= '' and not lang_wait_until then
+      lang_wait_until = now + language_wait
+      redis.call('HSET', key, 'lang_wait_until', string.format('%.0f', lang_wait_until))
+    end
+    local need_language = language and language ~= '' and tonumber(lang_wait_until) > now
+    for _, c in ipairs(candidates) do
+      local limit = c.capacity[channel] or 0
+      if limit > load_on(c.username, channel) and
+          (not need_language or speaks(c.languages, language)) then
+        redis.call('ZREM', 'queue:' .. queue, conv_id)
+        redis.call('HSET', key, 'agent', c.username, 'status', 'assigned', 'assigned_at', now,
+          'updated_at', now)
+        take(conv_id, c.username, channel)
+        -- To the back of the line: the longest idle goes first next time.
+        redis.call('ZADD', 'route:available', now, c.username)
+        local text = 'assigned to ' .. c.username
+        if language and language ~= '' and not speaks(c.languages, language) then
+          redis.call('HSET', key, 'needs_interpreter', language)
+          text = text .. ' (no agent speaks ' .. language .. '; an interpreter is needed)'
+        end
+        local message = append_message(conv_id, {
+          'direction', 'system', 'author', 'system', 'author_name', '',
+          'text', text, 'created_at', tostring(now)})
+        redis.call('HSET', key, 'last_message_id', message.id)
+        redis.call('ZADD', 'convs', now, conv_id)
+        local conv = conversation(conv_id)
+        publish(maxlen, 'conversation.updated', conv, {previous_agent = ''})
+        publish(maxlen, 'message.created', conv, {message = message})
+        return {conv_id, c.username}
+      end
+    end
+  elseif status ~= 'queued' then
+    redis.call('ZREM', 'queue:' .. queue, conv_id)  -- not waiting any more: a stale entry
+  end
+end
+return {}

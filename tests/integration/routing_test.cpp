@@ -1,0 +1,204 @@
+// Every queued conversation reaches an agent who can serve it: by queue, language, channel
+// capacity and presence, longest idle first; one atomic script even with several instances.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "tests/integration/harness.hpp"
+
+using namespace frontdoor::testing;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string str(const json::value& v) { return std::string(v.as_string()); }
+
+const char* kForm = "application/x-www-form-urlencoded";
+
+void add_agent(const Daemon& daemon, const std::string& admin, const std::string& username,
+               const std::string& languages, const std::string& queues,
+               const std::string& capacity = "") {
+  std::string body = R"({"username":")" + username +
+                     R"(","password":"agent-password","languages":[)" + languages +
+                     R"(],"queues":[)" + queues + "]" +
+                     (capacity.empty() ? "" : R"(,"capacity":)" + capacity) + "}";
+  auto created = daemon.post("/api/v1/agents", body, admin);
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+}
+
+std::string available(const Daemon& daemon, const std::string& username) {
+  auto token = daemon.login(username, "agent-password");
+  auto set = daemon.post("/api/v1/me/presence", R"({"presence":"available"})", token);
+  INFO(set.body);
+  REQUIRE(set.status == 200);
+  return token;
+}
+
+json::object conversation(const Daemon& daemon, const std::string& token, const std::string& id) {
+  return daemon.get("/api/v1/conversations/" + id, token).json().at("conversation").as_object();
+}
+
+// The conversation's holder once routing assigned it ("" after `timeout`).
+std::string holder(const Daemon& daemon, const std::string& token, const std::string& id,
+                   std::chrono::milliseconds timeout = 3000ms) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto c = conversation(daemon, token, id);
+    if (c.at("agent").is_string()) return str(c.at("agent"));
+    if (std::chrono::steady_clock::now() > deadline) return "";
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+// A resident chats: returns the conversation id.
+std::string chat(const Daemon& daemon, const std::string& language, const std::string& text) {
+  WsClient resident(daemon.port(), "/chat/ws");
+  resident.send(R"({"type":"hello","name":"Resident","language":")" + language + R"("})");
+  resident.read_until("welcome");
+  resident.send(json::serialize(json::object{{"type", "message"}, {"text", text}}));
+  return str(resident.read_until("message").at("conversation_id"));
+}
+
+}  // namespace
+
+TEST_CASE("a Spanish chat goes to the agent who speaks Spanish, longest idle first") {
+  RedisServer redis;
+  Daemon daemon(redis.url());
+  auto admin = daemon.login();
+  add_agent(daemon, admin, "ana", R"("en")", R"("general")");
+  add_agent(daemon, admin, "luis", R"("es","en")", R"("general")");
+  add_agent(daemon, admin, "marta", R"("es-MX")", R"("general")");
+  available(daemon, "ana");
+  available(daemon, "luis");
+  std::this_thread::sleep_for(20ms);
+  available(daemon, "marta");
+
+  auto spanish = chat(daemon, "es", "Hay un bache enorme en mi calle.");
+  CHECK(holder(daemon, admin, spanish) == "luis");  // idle longer than marta
+  auto second = chat(daemon, "es", "La basura no se recogió.");
+  CHECK(holder(daemon, admin, second) == "marta");  // es-MX serves es; luis just took one
+  auto english = chat(daemon, "en", "Streetlight out on Elm.");
+  CHECK(holder(daemon, admin, english) == "ana");
+
+  auto detail = daemon.get("/api/v1/conversations/" + spanish, admin).json();
+  bool noted = false;
+  for (const auto& m : detail.at("messages").as_array()) {
+    if (m.at("direction") == "system" && str(m.at("text")) == "assigned to luis") noted = true;
+  }
+  CHECK(noted);
+  CHECK(daemon.get("/metrics")
+            .body.find("frontdoor_routing_assignments_total{queue=\"general\"} 3") !=
+        std::string::npos);
+}
+
+TEST_CASE("freed capacity takes the next queued conversation at once, and away agents get none") {
+  RedisServer redis;
+  Daemon daemon(redis.url());
+  auto admin = daemon.login();
+  add_agent(daemon, admin, "kim", R"("en")", R"("general")", R"({"webchat":1})");
+  auto kim = available(daemon, "kim");
+  auto first = chat(daemon, "en", "First.");
+  auto second = chat(daemon, "en", "Second.");
+  REQUIRE(holder(daemon, admin, first) == "kim");
+  CHECK(holder(daemon, admin, second, 500ms).empty());  // kim is at capacity on chat
+
+  REQUIRE(daemon.post("/api/v1/conversations/" + first + "/status", R"({"status":"resolved"})", kim)
+              .status == 200);
+  CHECK(holder(daemon, admin, second, 1500ms) == "kim");
+
+  // Away: nothing new, even with room.
+  REQUIRE(daemon.post("/api/v1/me/presence", R"({"presence":"away"})", kim).status == 200);
+  REQUIRE(
+      daemon.post("/api/v1/conversations/" + second + "/status", R"({"status":"resolved"})", kim)
+          .status == 200);
+  auto third = chat(daemon, "en", "Third.");
+  CHECK(holder(daemon, admin, third, 1000ms).empty());
+  REQUIRE(daemon.post("/api/v1/me/presence", R"({"presence":"available"})", kim).status == 200);
+  CHECK(holder(daemon, admin, third, 1500ms) == "kim");
+}
+
+TEST_CASE(
+    "with no agent for its language, a conversation waits, then goes to the queue with an "
+    "interpreter flag") {
+  RedisServer redis;
+  Daemon daemon(redis.url(), {{"ROUTING_LANGUAGE_WAIT_S", "1"}});
+  auto admin = daemon.login();
+  add_agent(daemon, admin, "ana", R"("en","es")", R"("general")");
+  available(daemon, "ana");
+  auto somali = chat(daemon, "so", "Waddada waxaa ku yaal god weyn.");
+  CHECK(holder(daemon, admin, somali, 600ms).empty());  // waiting for a Somali speaker
+  CHECK(holder(daemon, admin, somali, 3000ms) == "ana");
+  auto c = conversation(daemon, admin, somali);
+  auto detail = daemon.get("/api/v1/conversations/" + somali, admin).json();
+  bool flagged = false;
+  for (const auto& m : detail.at("messages").as_array()) {
+    if (str(m.at("text")).find("an interpreter is needed") != std::string::npos) flagged = true;
+  }
+  CHECK(flagged);
+}
+
+TEST_CASE(
+    "three instances, 20 agents, 1000 conversations: each assigned once, nobody over capacity") {
+  RedisServer redis;
+  std::vector<std::unique_ptr<Daemon>> instances;
+  for (int i = 0; i < 3; ++i) instances.push_back(std::make_unique<Daemon>(redis.url()));
+  auto admin = instances[0]->login();
+  constexpr int kAgents = 20, kCapacity = 50, kConversations = 1000;
+  for (int i = 0; i < kAgents; ++i) {
+    add_agent(*instances[0], admin, "agent" + std::to_string(i), R"("en")", R"("streets")",
+              R"({"webform":)" + std::to_string(kCapacity) + "}");
+  }
+  for (int i = 0; i < kAgents; ++i) available(*instances[i % 3], "agent" + std::to_string(i));
+
+  std::atomic<int> filed{0};
+  std::vector<std::thread> residents;
+  for (int t = 0; t < 8; ++t) {
+    residents.emplace_back([&, t] {
+      for (int i = t; i < kConversations; i += 8) {
+        auto r = instances[i % 3]->post(
+            "/open311/v2/requests.json",
+            "service_code=pothole&lat=45.5&long=-122.6&description=Hole+" + std::to_string(i) +
+                "&email=r" + std::to_string(i) + "%40example.org",
+            {}, kForm);
+        if (r.status == 201) ++filed;
+      }
+    });
+  }
+  for (auto& t : residents) t.join();
+  REQUIRE(filed == kConversations);
+
+  // Everything assigned, every conversation once, no agent above capacity.
+  auto assigned = [&] {
+    int total = 0;
+    for (int i = 0; i < kAgents; ++i) {
+      total += std::stoi(redis.cli({"SCARD", "agent:{agent" + std::to_string(i) + "}:holding"}));
+    }
+    return total;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (assigned() < kConversations && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  CHECK(assigned() == kConversations);
+  for (int i = 0; i < kAgents; ++i) {
+    int held = std::stoi(redis.cli({"SCARD", "agent:{agent" + std::to_string(i) + "}:holding"}));
+    INFO("agent" << i);
+    CHECK(held <= kCapacity);
+  }
+  CHECK(std::stoi(redis.cli({"ZCARD", "queue:streets"})) == 0);
+  // One "assigned to" line per conversation: no conversation was assigned twice.
+  int lines = 0;
+  for (int id = 1; id <= kConversations; ++id) {
+    auto log = redis.cli({"XRANGE", "conv:{" + std::to_string(id) + "}:msgs", "-", "+"});
+    for (auto at = log.find("assigned to agent"); at != std::string::npos;
+         at = log.find("assigned to agent", at + 1)) {
+      ++lines;
+    }
+  }
+  CHECK(lines == kConversations);
+}
