@@ -164,6 +164,9 @@ int run_daemon(const Config& config) {
   routing::Router conversation_router(io.get_executor(), config.routing, store, events);
   conversation_router.start();
   api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024, config.data_dir);
+  agent_api.set_liveness_interval(std::min<std::chrono::milliseconds>(
+      std::chrono::seconds(10),
+      std::chrono::milliseconds(config.routing.offline_grace_s * 1000 / 3)));
   agent_api.register_routes(router);
   add_operator_routes(router, commands, events_reader);
   events.start();

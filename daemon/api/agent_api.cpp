@@ -1,6 +1,11 @@
 #include "daemon/api/agent_api.hpp"
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <charconv>
 #include <fstream>
@@ -212,6 +217,19 @@ AgentApi::AgentApi(auth::AgentDirectory& agents, store::ConversationStore& store
       data_dir_(std::move(data_dir)) {
   stream_->subscription =
       events.subscribe([stream = stream_.get()](const events::Event& e) { stream->on_event(e); });
+}
+
+asio::awaitable<void> AgentApi::still_there(std::string username, std::shared_ptr<bool> open) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (*open) {
+    try {
+      co_await store_.agent_seen(username);
+    } catch (const std::exception& e) {
+      log::warn("agent_seen_failed", {{"agent", username}, {"error", e.what()}});
+    }
+    timer.expires_after(liveness_interval_);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
 }
 
 AgentApi::~AgentApi() {
@@ -631,10 +649,21 @@ void AgentApi::register_routes(http::Router& router) {
         auto id = stream_->add(agent, socket);
         socket->send(
             json::serialize(json::object{{"type", "hello"}, {"agent", agent_view(agent)}}));
+        // While the inbox is open its agent is there (routing sends agents whose inbox has been
+        // gone a while offline): said now, every liveness interval, and once more at the end.
+        auto open = std::make_shared<bool>(true);
+        auto executor = co_await asio::this_coro::executor;
+        asio::co_spawn(executor, still_there(agent.username, open), asio::detached);
         // Agents only listen here; anything they send is ignored.
         while (co_await socket->read()) {
         }
+        *open = false;
         stream_->remove(id);
+        try {
+          co_await store_.agent_seen(agent.username);
+        } catch (const std::exception&) {
+          // The store is away: the last heartbeat stands.
+        }
       });
 }
 

@@ -6,7 +6,9 @@
 // conversations of their queues and those they hold; supervisors and admins see all.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 
 #include <memory>
 
@@ -28,9 +30,13 @@ class AgentApi {
            std::string data_dir);
   ~AgentApi();
   void register_routes(http::Router& router);
+  // How often an open live stream tells the store its agent is there (routing's liveness).
+  void set_liveness_interval(std::chrono::milliseconds interval) { liveness_interval_ = interval; }
 
  private:
   struct Stream;
+  // Tells the store every liveness interval that `username`'s inbox is open, while *open.
+  boost::asio::awaitable<void> still_there(std::string username, std::shared_ptr<bool> open);
   std::shared_ptr<Stream> stream_;
   auth::AgentDirectory& agents_;
   store::ConversationStore& store_;
@@ -38,6 +44,7 @@ class AgentApi {
   Deliver& deliver_;
   std::size_t max_frame_bytes_;
   std::string data_dir_;
+  std::chrono::milliseconds liveness_interval_{10000};
   boost::asio::thread_pool files_{1};  // reads kept files off the I/O threads
 };
 

@@ -351,6 +351,13 @@ constexpr Option kOptions[] = {
      .max = 1000,
      .doc = "Conversations from the head of a queue looked at for each assignment, so one "
             "nobody can serve yet does not hold up the others."},
+    {.name = "routing.offline_grace_s",
+     .field = member<&Config::routing, &Config::Routing::offline_grace_s>,
+     .min = 2,
+     .max = 3600,
+     .doc = "Seconds after an agent's last live inbox closed (a closed laptop, a lost network) "
+            "before the agent goes offline and the conversations it held go back to their "
+            "queues. An agent who never opened the inbox's stream is not affected."},
     {.name = "channels.webform.enabled",
      .field = member<&Config::webform, &Config::Webform::enabled>,
      .doc = "Accept service requests from web forms (Open311 GeoReport v2)."},

@@ -79,6 +79,7 @@ struct Config {
     std::string capacity = "webchat:3,sms:4,email:6,webform:6";  // per channel, per agent
     int language_wait_s = 60;  // then any agent of the queue, with an interpreter
     int scan = 50;             // conversations from a queue's head looked at per assignment
+    int offline_grace_s = 60;  // an agent whose inbox closed this long ago goes offline
   } routing;
 
   struct Webform {

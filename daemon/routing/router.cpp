@@ -65,8 +65,12 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // Assigns what can be assigned now, queue by queue.
+  // Sends agents whose inbox is gone offline (their conversations back to the queues), then
+  // assigns what can be assigned now, queue by queue.
   asio::awaitable<void> pass() {
+    for (const auto& agent : co_await store.sweep_gone_agents(config.offline_grace_s * 1000LL)) {
+      log::info("agent_offline", {{"agent", agent}, {"reason", "inbox closed"}});
+    }
     int assigned = 0;
     for (const auto& queue : co_await store.queues()) {
       while (!stopped && assigned < kMaxPerPass) {

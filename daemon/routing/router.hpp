@@ -13,7 +13,10 @@
 //  3. A conversation in a language no available agent speaks waits routing.language_wait_s;
 //     then any agent of its queue takes it, it is marked needs_interpreter, and its transcript
 //     says so.
-//  4. With routing.enabled = false nothing is assigned automatically; agents claim.
+//  4. An agent whose live inbox (/api/v1/stream, on any instance) has been closed for
+//     routing.offline_grace_s goes offline, and what it held goes back to its queue
+//     (liveness.lua; the inbox's stream says the agent is there every grace/3, at most 10 s).
+//  5. With routing.enabled = false nothing is assigned automatically; agents claim.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

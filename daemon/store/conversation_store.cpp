@@ -7,7 +7,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put, consent, outbox, route, presence;
+    session_put, consent, outbox, route, presence, liveness;
 }
 
 namespace {
@@ -58,6 +58,10 @@ const Script& route_script() {
 }
 const Script& presence_script() {
   static const Script s = make("presence", lua::presence);
+  return s;
+}
+const Script& liveness_script() {
+  static const Script s = make("liveness", lua::liveness);
   return s;
 }
 const Script& list_script() {
@@ -359,6 +363,19 @@ boost::asio::awaitable<std::string> ConversationStore::set_presence(const std::s
   RedisReply reply = co_await run(
       presence_script(), args(username, presence, std::to_string(settings_.events_maxlen)));
   co_return reply.str;
+}
+
+boost::asio::awaitable<void> ConversationStore::agent_seen(const std::string& username) {
+  co_await run(liveness_script(), args("beat", username));
+}
+
+boost::asio::awaitable<std::vector<std::string>> ConversationStore::sweep_gone_agents(
+    long long grace_ms) {
+  RedisReply reply = co_await run(liveness_script(), args("sweep", std::to_string(grace_ms),
+                                                          std::to_string(settings_.events_maxlen)));
+  std::vector<std::string> gone;
+  for (const auto& e : reply.elements) gone.push_back(e.str);
+  co_return gone;
 }
 
 }  // namespace frontdoor::store

@@ -169,6 +169,11 @@ class ConversationStore {
   boost::asio::awaitable<std::string> set_presence(const std::string& username,
                                                    const std::string& presence);
 
+  // Liveness (liveness.lua): an agent's live stream is open now; and the agents not seen for
+  // `grace_ms`, which go offline with what they held requeued (their usernames).
+  boost::asio::awaitable<void> agent_seen(const std::string& username);
+  boost::asio::awaitable<std::vector<std::string>> sweep_gone_agents(long long grace_ms);
+
   // A lease on work only one instance may do at a time (polling one mailbox folder), kept at
   // lease:<name> for ttl_ms: true when `owner` holds it now (taken, or renewed because it held
   // it already), false while another owner does.

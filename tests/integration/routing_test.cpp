@@ -39,7 +39,8 @@ std::string available(const Daemon& daemon, const std::string& username) {
   return token;
 }
 
-json::object conversation(const Daemon& daemon, const std::string& token, const std::string& id) {
+json::object conversation_of(const Daemon& daemon, const std::string& token,
+                             const std::string& id) {
   return daemon.get("/api/v1/conversations/" + id, token).json().at("conversation").as_object();
 }
 
@@ -48,7 +49,7 @@ std::string holder(const Daemon& daemon, const std::string& token, const std::st
                    std::chrono::milliseconds timeout = 3000ms) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    auto c = conversation(daemon, token, id);
+    auto c = conversation_of(daemon, token, id);
     if (c.at("agent").is_string()) return str(c.at("agent"));
     if (std::chrono::steady_clock::now() > deadline) return "";
     std::this_thread::sleep_for(20ms);
@@ -133,7 +134,7 @@ TEST_CASE(
   auto somali = chat(daemon, "so", "Waddada waxaa ku yaal god weyn.");
   CHECK(holder(daemon, admin, somali, 600ms).empty());  // waiting for a Somali speaker
   CHECK(holder(daemon, admin, somali, 3000ms) == "ana");
-  auto c = conversation(daemon, admin, somali);
+  auto c = conversation_of(daemon, admin, somali);
   auto detail = daemon.get("/api/v1/conversations/" + somali, admin).json();
   bool flagged = false;
   for (const auto& m : detail.at("messages").as_array()) {
@@ -201,4 +202,41 @@ TEST_CASE(
     }
   }
   CHECK(lines == kConversations);
+}
+
+TEST_CASE(
+    "an agent whose inbox closes goes offline after the grace and its conversations are requeued") {
+  RedisServer redis;
+  Daemon daemon(redis.url(), {{"ROUTING_OFFLINE_GRACE_S", "2"}});
+  auto admin = daemon.login();
+  add_agent(daemon, admin, "lan", R"("vi","en")", R"("general")");
+  add_agent(daemon, admin, "bo", R"("en","vi")", R"("general")");
+  auto lan = available(daemon, "lan");
+  std::string conversation;
+  {
+    WsClient inbox(daemon.port(), "/api/v1/stream", {{"Authorization", "Bearer " + lan}});
+    REQUIRE(str(inbox.read_json().at("type")) == "hello");
+    conversation = chat(daemon, "vi", "Đèn đường bị hỏng.");
+    REQUIRE(holder(daemon, admin, conversation) == "lan");
+    std::this_thread::sleep_for(3s);  // longer than the grace, with the inbox open: still hers
+    CHECK(str(conversation_of(daemon, admin, conversation).at("agent")) == "lan");
+  }  // Lan's laptop closes
+
+  std::this_thread::sleep_for(1s);  // within the grace: nothing moves yet
+  CHECK(str(conversation_of(daemon, admin, conversation).at("agent")) == "lan");
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (conversation_of(daemon, admin, conversation).at("agent").is_string() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  auto c = conversation_of(daemon, admin, conversation);
+  CHECK(c.at("agent").is_null());
+  CHECK(str(c.at("status")) == "queued");
+  auto agents = daemon.get("/api/v1/agents", admin).json().at("agents").as_array();
+  for (const auto& a : agents) {
+    if (str(a.at("username")) == "lan") CHECK(str(a.at("presence")) == "offline");
+  }
+  // Bo comes in: the conversation is his at once.
+  available(daemon, "bo");
+  CHECK(holder(daemon, admin, conversation) == "bo");
 }
