@@ -138,6 +138,13 @@ std::string safe_media_type(const std::string& type) {
   return lower;
 }
 
+bool valid_queue_name(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+         });
+}
+
 }  // namespace
 
 // The live stream: one subscription to the event bus for the whole process; each event is
@@ -633,6 +640,44 @@ void AgentApi::register_routes(http::Router& router) {
         }
         try {
           co_await store_.assign(p.at("id"), target, agent.username, agent.display_name);
+        } catch (const store::StoreError& e) {
+          throw store_error(e);
+        }
+        auto updated = co_await store_.conversation(p.at("id"));
+        co_return json_response(200, json::object{{"conversation", conversation_view(*updated)}});
+      });
+
+  // A transfer: the holder (or a supervisor) hands the conversation to another queue, where
+  // routing gives it to an agent of that queue, or to a named agent.
+  router.add(
+      "POST", "/api/v1/conversations/{id}/transfer",
+      [this, require, visible](HttpRequest& req,
+                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+        auto agent = co_await require(req);
+        auto body = http::json_object_body(req);
+        auto queue = http::optional_string(body, "queue");
+        auto target = http::optional_string(body, "agent");
+        if (queue.has_value() == target.has_value()) {
+          throw ApiError(ErrorCode::invalid_field, "name either a queue or an agent");
+        }
+        auto conv = co_await visible(agent, p.at("id"));
+        if (!agent.sees_all_queues() && conv["agent"] != agent.username) {
+          throw ApiError(ErrorCode::forbidden,
+                         "only its holder or a supervisor transfers conversation " + p.at("id"));
+        }
+        try {
+          if (queue) {
+            if (!valid_queue_name(*queue)) {
+              throw ApiError(ErrorCode::invalid_field,
+                             "queue must be 1-64 letters, digits, '_', '.' or '-'");
+            }
+            co_await store_.transfer(p.at("id"), *queue, agent.username, agent.display_name);
+          } else {
+            if (!co_await agents_.find(*target)) {
+              throw ApiError(ErrorCode::invalid_field, "no agent " + *target);
+            }
+            co_await store_.assign(p.at("id"), *target, agent.username, agent.display_name);
+          }
         } catch (const store::StoreError& e) {
           throw store_error(e);
         }

@@ -7,7 +7,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put, consent, outbox, route, presence, liveness;
+    session_put, consent, outbox, route, presence, liveness, transfer;
 }
 
 namespace {
@@ -62,6 +62,10 @@ const Script& presence_script() {
 }
 const Script& liveness_script() {
   static const Script s = make("liveness", lua::liveness);
+  return s;
+}
+const Script& transfer_script() {
+  static const Script s = make("transfer", lua::transfer);
   return s;
 }
 const Script& list_script() {
@@ -300,6 +304,16 @@ boost::asio::awaitable<std::string> ConversationStore::assign(const std::string&
   RedisReply reply =
       co_await run(assign_script(), args(conversation_id, agent, "agent:" + by, by_name,
                                          std::to_string(settings_.events_maxlen)));
+  co_return reply.str;
+}
+
+boost::asio::awaitable<std::string> ConversationStore::transfer(const std::string& conversation_id,
+                                                                const std::string& queue,
+                                                                const std::string& by,
+                                                                const std::string& by_name) {
+  RedisReply reply =
+      co_await run(transfer_script(), args(conversation_id, queue, "agent:" + by, by_name,
+                                           std::to_string(settings_.events_maxlen)));
   co_return reply.str;
 }
 

@@ -107,6 +107,10 @@ class ConversationStore {
   boost::asio::awaitable<std::string> assign(const std::string& conversation_id,
                                              const std::string& agent, const std::string& by,
                                              const std::string& by_name);
+  // Moves a conversation to another queue (transfer.lua): no holder, queued, routed there.
+  boost::asio::awaitable<std::string> transfer(const std::string& conversation_id,
+                                               const std::string& queue, const std::string& by,
+                                               const std::string& by_name);
   boost::asio::awaitable<void> set_delivery(const std::string& conversation_id,
                                             const std::string& message_id,
                                             const std::string& status,

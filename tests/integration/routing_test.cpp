@@ -240,3 +240,43 @@ TEST_CASE(
   available(daemon, "bo");
   CHECK(holder(daemon, admin, conversation) == "bo");
 }
+
+TEST_CASE(
+    "an agent transfers a conversation to another queue or agent, and routing takes it from "
+    "there") {
+  RedisServer redis;
+  Daemon daemon(redis.url());
+  auto admin = daemon.login();
+  add_agent(daemon, admin, "ana", R"("en")", R"("general")");
+  add_agent(daemon, admin, "wes", R"("en")", R"("water")");
+  add_agent(daemon, admin, "kai", R"("en")", R"("general")");
+  auto ana = available(daemon, "ana");
+  auto conversation = chat(daemon, "en", "Water is coming out of the hydrant on 3rd.");
+  REQUIRE(holder(daemon, admin, conversation) == "ana");
+  auto kai = available(daemon, "kai");
+
+  // Someone who does not hold it cannot move it; its holder can.
+  CHECK(
+      daemon
+          .post("/api/v1/conversations/" + conversation + "/transfer", R"({"queue":"water"})", kai)
+          .status == 403);
+  CHECK(daemon
+            .post("/api/v1/conversations/" + conversation + "/transfer",
+                  R"({"queue":"water","agent":"kai"})", ana)
+            .status == 400);
+  auto moved = daemon.post("/api/v1/conversations/" + conversation + "/transfer",
+                           R"({"queue":"water"})", ana);
+  REQUIRE(moved.status == 200);
+  CHECK(str(moved.json().at("conversation").at("queue")) == "water");
+  available(daemon, "wes");
+  CHECK(holder(daemon, admin, conversation) == "wes");
+
+  // A supervisor hands it to a named agent.
+  auto to_kai = daemon.post("/api/v1/conversations/" + conversation + "/transfer",
+                            R"({"agent":"kai"})", admin);
+  REQUIRE(to_kai.status == 200);
+  CHECK(str(to_kai.json().at("conversation").at("agent")) == "kai");
+  // Capacity follows the holder.
+  CHECK(redis.cli({"SCARD", "agent:{wes}:holding"}).find('0') != std::string::npos);
+  CHECK(redis.cli({"SCARD", "agent:{kai}:holding"}).find('1') != std::string::npos);
+}
