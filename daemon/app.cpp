@@ -167,6 +167,7 @@ int run_daemon(const Config& config) {
   agent_api.set_liveness_interval(std::min<std::chrono::milliseconds>(
       std::chrono::seconds(10),
       std::chrono::milliseconds(config.routing.offline_grace_s * 1000 / 3)));
+  agent_api.set_service_level(std::chrono::seconds(config.routing.service_level_s));
   agent_api.register_routes(router);
   add_operator_routes(router, commands, events_reader);
   events.start();

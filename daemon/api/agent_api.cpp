@@ -647,6 +647,18 @@ void AgentApi::register_routes(http::Router& router) {
         co_return json_response(200, json::object{{"conversation", conversation_view(*updated)}});
       });
 
+  // Queues as supervisors watch them: who waits, since when, who is there, the service level,
+  // first response and first-contact resolution (agents see their own queues).
+  router.add("GET", "/api/v1/queues",
+             [this, require](HttpRequest& req, const PathParams&) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               json::array out;
+               for (const auto& q : co_await store_.queue_stats(service_level_ms_)) {
+                 if (agent.may_see(q.queue, "")) out.push_back(queue_view(q));
+               }
+               co_return json_response(200, json::object{{"queues", std::move(out)}});
+             });
+
   // A transfer: the holder (or a supervisor) hands the conversation to another queue, where
   // routing gives it to an agent of that queue, or to a named agent.
   router.add(

@@ -32,6 +32,8 @@ class AgentApi {
   void register_routes(http::Router& router);
   // How often an open live stream tells the store its agent is there (routing's liveness).
   void set_liveness_interval(std::chrono::milliseconds interval) { liveness_interval_ = interval; }
+  // The service-level target queues are measured against (routing.service_level_s).
+  void set_service_level(std::chrono::milliseconds target) { service_level_ms_ = target.count(); }
 
  private:
   struct Stream;
@@ -45,6 +47,7 @@ class AgentApi {
   std::size_t max_frame_bytes_;
   std::string data_dir_;
   std::chrono::milliseconds liveness_interval_{10000};
+  long long service_level_ms_ = 25000;
   boost::asio::thread_pool files_{1};  // reads kept files off the I/O threads
 };
 

@@ -73,6 +73,32 @@ boost::json::object conversation_view(const store::Fields& c) {
   };
 }
 
+boost::json::object queue_view(const store::ConversationStore::QueueStats& stats) {
+  auto count = [&](const char* name) -> long long {
+    auto it = stats.counters.find(name);
+    return it == stats.counters.end() ? 0 : std::atoll(it->second.c_str());
+  };
+  auto ratio = [](long long part, long long whole) -> boost::json::value {
+    if (whole == 0) return nullptr;
+    return static_cast<double>(part) / static_cast<double>(whole);
+  };
+  boost::json::value first_response = nullptr;
+  if (count("first_responses") > 0) {
+    first_response = static_cast<double>(count("first_response_ms")) / 1000.0 /
+                     static_cast<double>(count("first_responses"));
+  }
+  return {{"queue", stats.queue},
+          {"waiting", stats.waiting},
+          {"longest_wait_s", static_cast<double>(stats.longest_wait_ms) / 1000.0},
+          {"agents_available", stats.agents_available},
+          {"offered", count("offered")},
+          {"answered", count("answered")},
+          {"service_level", ratio(count("answered_in_target"), count("answered"))},
+          {"average_first_response_s", first_response},
+          {"resolved", count("resolved")},
+          {"first_contact_resolution", ratio(count("resolved_first_contact"), count("resolved"))}};
+}
+
 std::optional<KeptFile> kept_file(const std::string& ref) {
   const std::string_view view(ref);
   const auto query = view.find('?');

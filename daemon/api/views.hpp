@@ -25,6 +25,11 @@ boost::json::object message_view(const std::string& id, const store::Fields& fie
                                  const std::string& delivery,
                                  const std::string& conversation_id = {});
 
+// {queue, waiting, longest_wait_s, agents_available, offered, answered, service_level,
+//  average_first_response_s, resolved, first_contact_resolution}: the ratios null until there
+//  is something to divide by.
+boost::json::object queue_view(const store::ConversationStore::QueueStats& stats);
+
 // A kept file a message names ("attachments/ab/<sha256>?name=…&type=…", "mail/ab/<sha256>.eml"):
 // its path under data_dir, and the name and type it came with. nullopt for anything else
 // (an URL, a path that leaves data_dir).

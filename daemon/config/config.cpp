@@ -351,6 +351,13 @@ constexpr Option kOptions[] = {
      .max = 1000,
      .doc = "Conversations from the head of a queue looked at for each assignment, so one "
             "nobody can serve yet does not hold up the others."},
+    {.name = "routing.service_level_s",
+     .field = member<&Config::routing, &Config::Routing::service_level_s>,
+     .min = 1,
+     .max = 86400,
+     .doc = "The service-level target: the share of conversations an agent had within this "
+            "many seconds of their arrival is each queue's service level (GET /api/v1/queues, "
+            "/metrics)."},
     {.name = "routing.offline_grace_s",
      .field = member<&Config::routing, &Config::Routing::offline_grace_s>,
      .min = 2,

@@ -80,6 +80,7 @@ struct Config {
     int language_wait_s = 60;  // then any agent of the queue, with an interpreter
     int scan = 50;             // conversations from a queue's head looked at per assignment
     int offline_grace_s = 60;  // an agent whose inbox closed this long ago goes offline
+    int service_level_s = 25;  // the target: an agent has a conversation within this
   } routing;
 
   struct Webform {

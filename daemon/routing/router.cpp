@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "daemon/api/views.hpp"
 #include "daemon/events/event_bus.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
@@ -20,6 +21,7 @@ namespace asio = boost::asio;
 namespace {
 constexpr auto kIdleCheck = std::chrono::seconds(1);
 constexpr int kMaxPerPass = 10000;  // assignments per pass; the next pass goes on
+constexpr auto kStatsEvery = std::chrono::seconds(5);
 }  // namespace
 
 struct Router::Impl : std::enable_shared_from_this<Impl> {
@@ -39,6 +41,7 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
   events::EventBus::Subscription subscription;
   bool stopped = false;
   bool again = false;  // something changed while a pass ran
+  std::chrono::steady_clock::time_point next_stats{};
 
   // Something changed: route again now (several changes make one pass).
   void kick() {
@@ -65,9 +68,49 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // Each queue's figures as gauges, for /metrics (every kStatsEvery): cluster-wide, from the
+  // store, so every instance shows the same.
+  asio::awaitable<void> publish_stats() {
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_stats) co_return;
+    auto& registry = metrics::registry();
+    auto stats = co_await store.queue_stats(config.service_level_s * 1000LL);
+    next_stats = now + kStatsEvery;  // only once done: the first call also sets the target
+    for (const auto& q : stats) {
+      auto view = api::queue_view(q);
+      const metrics::Labels labels{{"queue", q.queue}};
+      auto number = [&](const char* key) {
+        const auto& v = view.at(key);
+        return v.is_null() ? 0.0 : v.to_number<double>();
+      };
+      registry.gauge("frontdoor_queue_waiting", "Conversations waiting in the queue.", labels)
+          .set(number("waiting"));
+      registry
+          .gauge("frontdoor_queue_longest_wait_seconds",
+                 "How long the first conversation in line has waited.", labels)
+          .set(number("longest_wait_s"));
+      registry.gauge("frontdoor_queue_agents_available", "Available agents of the queue.", labels)
+          .set(number("agents_available"));
+      registry
+          .gauge("frontdoor_queue_service_level",
+                 "Share of answered conversations an agent had within routing.service_level_s.",
+                 labels)
+          .set(number("service_level"));
+      registry
+          .gauge("frontdoor_queue_first_response_seconds_avg",
+                 "Average time from arrival to the first reply.", labels)
+          .set(number("average_first_response_s"));
+      registry
+          .gauge("frontdoor_queue_first_contact_resolution",
+                 "Share of resolved conversations that were never reopened.", labels)
+          .set(number("first_contact_resolution"));
+    }
+  }
+
   // Sends agents whose inbox is gone offline (their conversations back to the queues), then
   // assigns what can be assigned now, queue by queue.
   asio::awaitable<void> pass() {
+    co_await publish_stats();
     for (const auto& agent : co_await store.sweep_gone_agents(config.offline_grace_s * 1000LL)) {
       log::info("agent_offline", {{"agent", agent}, {"reason", "inbox closed"}});
     }

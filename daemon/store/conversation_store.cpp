@@ -1,6 +1,7 @@
 #include "daemon/store/conversation_store.hpp"
 
 #include <boost/json.hpp>
+#include <map>
 #include <string_view>
 
 namespace frontdoor::store {
@@ -390,6 +391,46 @@ boost::asio::awaitable<std::vector<std::string>> ConversationStore::sweep_gone_a
   std::vector<std::string> gone;
   for (const auto& e : reply.elements) gone.push_back(e.str);
   co_return gone;
+}
+
+boost::asio::awaitable<std::vector<ConversationStore::QueueStats>> ConversationStore::queue_stats(
+    long long service_level_ms) {
+  // The scripts count against this target (answered() in common.lua).
+  co_await redis_.call("SET", "routing:service_level_ms", std::to_string(service_level_ms));
+  RedisReply time = co_await redis_.call("TIME");
+  const long long now =
+      std::stoll(time.elements.at(0).str) * 1000 + std::stoll(time.elements.at(1).str) / 1000;
+  // Which queues each available agent serves, read once.
+  std::map<std::string, long long> available;
+  RedisReply agents = co_await redis_.call("ZRANGE", "route:available", "0", "-1");
+  for (const auto& agent : agents.elements) {
+    RedisReply queues = co_await redis_.call("HGET", "agent:{" + agent.str + "}", "queues");
+    std::string_view list = queues.str;
+    while (!list.empty()) {
+      auto comma = list.find(',');
+      ++available[std::string(list.substr(0, comma))];
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  std::vector<QueueStats> out;
+  for (const auto& queue : co_await queues()) {
+    QueueStats q;
+    q.queue = queue;
+    q.waiting = (co_await redis_.call("ZCARD", "queue:" + queue)).integer;
+    RedisReply head = co_await redis_.call("ZRANGE", "queue:" + queue, "0", "0");
+    if (!head.elements.empty()) {
+      RedisReply created =
+          co_await redis_.call("HGET", "conv:{" + head.elements[0].str + "}", "created_at");
+      if (created.type == RedisReply::Type::String) {
+        q.longest_wait_ms = std::max(0LL, now - std::stoll(created.str));
+      }
+    }
+    q.agents_available = available[queue];
+    q.counters = to_fields(co_await redis_.call("HGETALL", "stats:queue:" + queue));
+    out.push_back(std::move(q));
+  }
+  co_return out;
 }
 
 }  // namespace frontdoor::store

@@ -167,6 +167,15 @@ class ConversationStore {
   };
   boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> route(
       const std::string& queue, const RouteSettings& settings);
+  // Each queue now and since the start: what routing and supervisors watch.
+  struct QueueStats {
+    std::string queue;
+    long long waiting = 0;
+    long long longest_wait_ms = 0;  // of the conversation waiting longest; 0 when none waits
+    long long agents_available = 0;
+    Fields counters;  // stats:queue:<name> (see common.lua): offered, answered, …
+  };
+  boost::asio::awaitable<std::vector<QueueStats>> queue_stats(long long service_level_ms);
   // The queues conversations have waited in (each routed in turn).
   boost::asio::awaitable<std::vector<std::string>> queues();
   // available | away | offline (presence.lua); returns the previous presence.

@@ -280,3 +280,57 @@ TEST_CASE(
   CHECK(redis.cli({"SCARD", "agent:{wes}:holding"}).find('0') != std::string::npos);
   CHECK(redis.cli({"SCARD", "agent:{kai}:holding"}).find('1') != std::string::npos);
 }
+
+TEST_CASE("queues show who waits, the service level, first response and first-contact resolution") {
+  RedisServer redis;
+  Daemon daemon(redis.url(), {{"ROUTING_SERVICE_LEVEL_S", "1"}});
+  auto admin = daemon.login();
+  add_agent(daemon, admin, "ana", R"("en")", R"("general")");
+  auto fast = chat(daemon, "en", "Answered at once.");
+  auto slow = chat(daemon, "en", "Answered late.");
+  std::this_thread::sleep_for(1500ms);  // both past the 1 s target
+  auto ana = available(daemon, "ana");
+  REQUIRE(holder(daemon, admin, fast) == "ana");
+  REQUIRE(holder(daemon, admin, slow) == "ana");
+  auto third = chat(daemon, "en", "Within target.");
+  REQUIRE(holder(daemon, admin, third) == "ana");
+
+  REQUIRE(daemon.post("/api/v1/conversations/" + fast + "/messages", R"({"text":"On it."})", ana)
+              .status == 201);
+  REQUIRE(daemon.post("/api/v1/conversations/" + fast + "/status", R"({"status":"resolved"})", ana)
+              .status == 200);
+  REQUIRE(daemon.post("/api/v1/conversations/" + slow + "/status", R"({"status":"resolved"})", ana)
+              .status == 200);
+  // Reopened and resolved again: not a first-contact resolution.
+  REQUIRE(daemon.post("/api/v1/conversations/" + slow + "/status", R"({"status":"assigned"})", ana)
+              .status == 200);
+  REQUIRE(daemon.post("/api/v1/conversations/" + slow + "/status", R"({"status":"resolved"})", ana)
+              .status == 200);
+
+  auto queues = daemon.get("/api/v1/queues", admin).json().at("queues").as_array();
+  REQUIRE(queues.size() == 1);
+  const auto& q = queues[0].as_object();
+  CHECK(str(q.at("queue")) == "general");
+  CHECK(q.at("waiting").to_number<int>() == 0);
+  CHECK(q.at("agents_available").to_number<int>() == 1);
+  CHECK(q.at("offered").to_number<int>() == 3);
+  CHECK(q.at("answered").to_number<int>() == 3);
+  CHECK(q.at("service_level").to_number<double>() == Approx(1.0 / 3));
+  CHECK(q.at("average_first_response_s").to_number<double>() > 1.0);
+  CHECK(q.at("resolved").to_number<int>() == 3);
+  CHECK(q.at("first_contact_resolution").to_number<double>() == Approx(2.0 / 3));
+
+  // The same figures reach /metrics within a few seconds.
+  std::string metrics;
+  for (int i = 0; i < 80; ++i) {
+    metrics = daemon.get("/metrics").body;
+    if (metrics.find("frontdoor_queue_first_contact_resolution{queue=\"general\"} 0.66") !=
+        std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(metrics.find("frontdoor_queue_first_contact_resolution{queue=\"general\"} 0.66") !=
+        std::string::npos);
+  CHECK(metrics.find("frontdoor_queue_service_level{queue=\"general\"} 0.33") != std::string::npos);
+}

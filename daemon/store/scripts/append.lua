@@ -36,6 +36,9 @@ if direction == 'out' then
   if not first_response then
     update[#update + 1] = 'first_response_at'
     update[#update + 1] = now
+    local created_at = redis.call('HGET', key, 'created_at')
+    stat(queue, 'first_responses', 1)
+    stat(queue, 'first_response_ms', now - tonumber(created_at or now))
   end
   if (not holder or holder == '') and agent ~= '' then
     update[#update + 1] = 'agent'
@@ -45,6 +48,7 @@ if direction == 'out' then
   end
   redis.call('HSET', key, unpack(update))
   take(conv_id, holder, reply_channel)  -- a reply reopens a resolved one: it counts again
+  answered(conv_id, now)
   events[#events + 1] = 'conversation.updated'
 end
 

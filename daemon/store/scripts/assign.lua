@@ -25,6 +25,7 @@ local status = current == 'pending_resident' and current or 'assigned'
 redis.call('ZREM', 'queue:' .. queue, conv_id)
 redis.call('HSET', key, 'agent', agent, 'status', status, 'assigned_at', now, 'updated_at', now)
 take(conv_id, agent, channel)
+answered(conv_id, now)
 local message = append_message(conv_id, {
   'direction', 'system', 'author', author, 'author_name', author_name,
   'text', 'assigned to ' .. agent, 'created_at', tostring(now)})

@@ -50,6 +50,7 @@ end
 -- again, unless the contact has opened another one meanwhile.
 local function reopen(conv_id, contact)
   redis.call('HDEL', conv_key(conv_id), 'resolved_at')
+  redis.call('HINCRBY', conv_key(conv_id), 'reopened', 1)
   redis.call('SET', 'contact:{' .. contact .. '}:open', conv_id, 'NX')
 end
 
@@ -80,4 +81,24 @@ local function publish_agent(maxlen, event_type, agent)
   redis.call('XADD', 'events', 'MAXLEN', '~', maxlen, '*',
     'type', event_type, 'conversation_id', '', 'queue', '', 'agent', agent.username or '',
     'data', cjson.encode({type = event_type, agent = agent}))
+end
+
+-- Per-queue service figures, stats:queue:<name> (a hash of counters, every instance adding):
+-- offered, answered, answered_in_target (an agent had it within routing.service_level_s,
+-- whose ms routing keeps in routing:service_level_ms), first_responses, first_response_ms,
+-- resolved, resolved_first_contact (resolved without ever having been reopened).
+local function stat(queue, field, n)
+  if queue and queue ~= '' then redis.call('HINCRBY', 'stats:queue:' .. queue, field, n) end
+end
+
+-- The first time a conversation has an agent: counted as answered, in the target or not.
+local function answered(conv_id, now)
+  local key = conv_key(conv_id)
+  if redis.call('HSETNX', key, 'answered_at', now) == 0 then return end
+  local queue, created_at = unpack(redis.call('HMGET', key, 'queue', 'created_at'))
+  stat(queue, 'answered', 1)
+  local target = tonumber(redis.call('GET', 'routing:service_level_ms') or '25000')
+  if created_at and now - tonumber(created_at) <= target then
+    stat(queue, 'answered_in_target', 1)
+  end
 end

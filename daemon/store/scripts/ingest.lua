@@ -86,6 +86,7 @@ if not conv_id then
   
   redis.call('ZADD', 'queue:' .. queue, queue_score(priority, now), conv_id)
   redis.call('SADD', 'queues', queue)
+  stat(queue, 'offered', 1)
   redis.call('ZADD', 'convs:channel:' .. channel, now, conv_id)
   if not new_conv then redis.call('SET', open_key, conv_id) end
   events[#events + 1] = 'conversation.created'

@@ -102,6 +102,7 @@ for _, conv_id in ipairs(waiting) do
         redis.call('HSET', key, 'agent', c.username, 'status', 'assigned', 'assigned_at', now,
           'updated_at', now)
         take(conv_id, c.username, channel)
+        answered(conv_id, now)
         -- To the back of the line: the longest idle goes first next time.
         redis.call('ZADD', 'route:available', now, c.username)
         local text = 'assigned to ' .. c.username

@@ -41,6 +41,10 @@ if status == 'resolved' or status == 'closed' or status == 'queued' then
 else
   take(conv_id, holder, channel)
 end
+if status == 'resolved' or (status == 'closed' and current ~= 'resolved') then
+  stat(queue, 'resolved', 1)
+  if not redis.call('HGET', key, 'reopened') then stat(queue, 'resolved_first_contact', 1) end
+end
 if status == 'resolved' or status == 'closed' then
   redis.call('HSET', key, status .. '_at', now)
   if redis.call('GET', open_key) == conv_id then redis.call('DEL', open_key) end
