@@ -10,7 +10,8 @@ PACKAGES := build-essential clang cmake pkg-config \
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev \
   libhiredis-dev redis-server redis-tools libcurl4-openssl-dev libssl-dev libicu-dev \
     kannel kannel-extras libgmime-3.0-dev swaks libnet-ssleay-perl dovecot-imapd \
-  exim4-daemon-light libtomlplusplus-dev libspdlog-dev libfmt-dev libargon2-dev catch2
+  exim4-daemon-light libtomlplusplus-dev libspdlog-dev libfmt-dev libargon2-dev catch2 \
+  libcld2-dev
 
 # What only `make bench` needs, not the build or the tests: Node.js and npm, for mail_bench's
 # baseline (mailparser, installed by the benchmark itself into the build directory). Installed
@@ -78,6 +79,7 @@ bench: build bench-deps
 	$(BUILD)/bench/ingest_bench
 	$(BUILD)/bench/sms_bench
 	$(BUILD)/bench/mail_bench
+	$(BUILD)/bench/language_bench
 
 clean:
 	rm -rf $(BUILD)

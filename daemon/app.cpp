@@ -144,7 +144,10 @@ int run_daemon(const Config& config) {
   store::ConversationStore store(
       commands, {config.conversations.default_queue, config.conversations.dedup_ttl_s,
                  config.conversations.events_maxlen});
-  Ingest ingest(store, Ingest::Limits{});
+  Ingest ingest(
+      store, Ingest::Limits{},
+      {i18n::canonical_tags(config.i18n.languages), config.i18n.detection_min_confidence / 100.0,
+       static_cast<std::size_t>(config.i18n.detection_min_letters)});
   auth::AgentDirectory agents(commands,
                               {config.auth.token_ttl_s, config.auth.argon2_memory_kib,
                                config.auth.argon2_iterations, config.auth.argon2_threads});

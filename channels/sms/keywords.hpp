@@ -23,6 +23,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "i18n/text.hpp"
+
 namespace frontdoor::sms {
 
 enum class Keyword { none, stop, start, help };
@@ -34,16 +36,9 @@ struct KeywordMatch {
   bool operator==(const KeywordMatch&) const = default;
 };
 
-// The form in which a message and a keyword are compared (valid UTF-8 out; ill-formed input
-// sequences become U+FFFD, which matches no keyword):
-//  - NFKD, Unicode full case folding (icu::UnicodeString::foldCase, U_FOLD_CASE_DEFAULT), NFKD
-//    again (folding can produce decomposable characters);
-//  - nonspacing marks (General_Category Mn) and default-ignorable code points (zero-width
-//    spaces and joiners, soft hyphens, variation selectors) removed; "ı" (U+0131) becomes "i";
-//  - leading and trailing whitespace (White_Space) and punctuation (General_Category P*, e.g.
-//    . ! ? ¡ ¿ " ' …) removed; each inner run of whitespace becomes one U+0020.
-// Symbols and emoji are content, not punctuation: "STOP 😡" folds to "stop 😡".
-std::string fold_for_matching(std::string_view utf8);
+// The form in which a message and a keyword are compared: i18n::fold_for_matching (NFKD, case
+// folding, marks and default-ignorables removed, trimmed, inner whitespace collapsed).
+using i18n::fold_for_matching;
 
 class KeywordMatcher {
  public:

@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include "i18n/language.hpp"
+
 namespace frontdoor {
 namespace {
 
@@ -189,6 +191,18 @@ bool is_path_or_empty(std::string_view v) {
 }
 
 bool is_language_list(std::string_view v) { return v.empty() || v == "es"; }
+
+// Comma-separated BCP 47 tags, at least one, each one i18n::canonical_tag() accepts.
+bool is_language_tag_list(std::string_view v) {
+  bool any = false;
+  while (!v.empty()) {
+    const std::size_t comma = std::min(v.find(','), v.size());
+    if (i18n::canonical_tag(v.substr(0, comma)).empty()) return false;
+    any = true;
+    v.remove_prefix(std::min(comma + 1, v.size()));
+  }
+  return any;
+}
 
 constexpr std::string_view kMailProtocols[] = {"smtp", "lmtp"};
 constexpr std::string_view kImapAfter[] = {"seen", "move", "keep"};
@@ -365,6 +379,26 @@ constexpr Option kOptions[] = {
      .doc = "Seconds after an agent's last live inbox closed (a closed laptop, a lost network) "
             "before the agent goes offline and the conversations it held go back to their "
             "queues. An agent who never opened the inbox's stream is not affected."},
+    {.name = "i18n.languages",
+     .field = member<&Config::i18n, &Config::I18n::languages>,
+     .valid = is_language_tag_list,
+     .expect = "comma-separated BCP 47 language tags such as en,es,vi,zh-Hant",
+     .doc = "The city's languages: what a resident's message is recognized as (anything else is "
+            "unknown), and what a resident's stated or browser language is matched to. "
+            "Canonicalized: tl is read as fil, iw as he."},
+    {.name = "i18n.detection_min_confidence",
+     .field = member<&Config::i18n, &Config::I18n::detection_min_confidence>,
+     .min = 0,
+     .max = 100,
+     .doc = "Confidence, in percent, below which a detected language is left unknown rather "
+            "than guessed (docs/languages.md says how confidence is reckoned)."},
+    {.name = "i18n.detection_min_letters",
+     .field = member<&Config::i18n, &Config::I18n::detection_min_letters>,
+     .min = 1,
+     .max = 1000,
+     .doc = "Letters a text needs before word statistics (CLD2) may name its language; shorter "
+            "texts are recognized only by their writing system (Hangul, Lao, Chinese "
+            "characters, …) or by letters one language alone uses."},
     {.name = "channels.webform.enabled",
      .field = member<&Config::webform, &Config::Webform::enabled>,
      .doc = "Accept service requests from web forms (Open311 GeoReport v2)."},

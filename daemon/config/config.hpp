@@ -83,6 +83,13 @@ struct Config {
     int service_level_s = 25;  // the target: an agent has a conversation within this
   } routing;
 
+  // The city's languages and how a resident's language is recognized (docs/languages.md).
+  struct I18n {
+    std::string languages = "en,es,vi,zh-Hans,zh-Hant,ru,uk,ro,ja,ko,so,ar,lo,ne,km,fil";
+    int detection_min_confidence = 50;  // percent
+    int detection_min_letters = 12;
+  } i18n;
+
   struct Webform {
     bool enabled = true;
     std::string api_key;  // empty = no api_key required

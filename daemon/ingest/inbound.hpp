@@ -18,10 +18,15 @@ struct Inbound {
   std::string idempotency_key;    // the provider's id for this message; empty = none
   std::string conversation_hint;  // append to this conversation (chat token, mail thread)
   bool new_conversation = false;  // always open a new conversation (one Open311 request)
-  std::string language;           // BCP 47, may be empty
+  std::string language;           // BCP 47, or a header's list of them; may be empty
   bool language_stated = false;   // the resident chose it (wins over any guess)
-  std::string queue;              // empty = the default queue
-  int priority = 0;               // 0..9, higher first
+  // Set by ingest (i18n::LanguagePolicy), which also replaces `language` with the one decided:
+  // how it was decided ("stated", "selected", "hint", "detected"; "" = unknown: ARGV 10 of
+  // ingest.lua) and, for a detection, its confidence ("0.87"; "" otherwise).
+  std::string language_source;
+  std::string language_confidence;
+  std::string queue;                              // empty = the default queue
+  int priority = 0;                               // 0..9, higher first
   std::map<std::string, std::string> attributes;  // channel facts kept on the conversation
   std::vector<std::string> attachments;           // URLs of media sent with the message (MMS)
   bool passive = false;  // automatic (an auto-reply): recorded, but it moves nothing

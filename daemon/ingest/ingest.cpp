@@ -1,6 +1,8 @@
 #include "daemon/ingest/ingest.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <utility>
 
 #include "daemon/http/api_error.hpp"
 #include "daemon/log/log.hpp"
@@ -21,7 +23,9 @@ ApiError refuse(std::string_view channel, ErrorCode code, std::string message) {
 
 }  // namespace
 
-Ingest::Ingest(store::ConversationStore& store, Limits limits) : store_(store), limits_(limits) {}
+Ingest::Ingest(store::ConversationStore& store, Limits limits,
+               i18n::LanguageDetector::Settings languages)
+    : store_(store), limits_(limits), languages_(std::move(languages)) {}
 
 std::string Ingest::checked_text(std::string_view channel, std::string_view field,
                                  std::string_view text, std::size_t max_chars) const {
@@ -61,6 +65,18 @@ boost::asio::awaitable<IngestResult> Ingest::accept(Inbound in) {
   }
   in.priority = std::clamp(in.priority, 0, 9);
 
+  const i18n::MessageLanguage language = languages_.of(in.text, in.language, in.language_stated);
+  in.language = language.tag;
+  in.language_stated = language.source == i18n::LanguageSource::stated ||
+                       language.source == i18n::LanguageSource::selected;
+  in.language_source = i18n::to_string(language.source);
+  in.language_confidence.clear();
+  if (language.source == i18n::LanguageSource::detected) {
+    char confidence[8];
+    std::snprintf(confidence, sizeof confidence, "%.2f", language.confidence);
+    in.language_confidence = confidence;
+  }
+
   auto started = std::chrono::steady_clock::now();
   IngestResult result = co_await store_.ingest(in);
   double seconds =
@@ -76,10 +92,18 @@ boost::asio::awaitable<IngestResult> Ingest::accept(Inbound in) {
         .inc();
   } else {
     metrics::inbound(channel).inc();
+    metrics::registry()
+        .counter("frontdoor_inbound_language_total",
+                 "Inbound messages by how their language was decided: stated, hint, detected, "
+                 "or unknown.",
+                 {{"source", in.language_source.empty() ? "unknown" : in.language_source}})
+        .inc();
   }
   log::info("message_ingested", {{"channel", channel},
                                  {"conversation", result.conversation_id},
                                  {"message", result.message_id},
+                                 {"language", in.language},
+                                 {"language_source", in.language_source},
                                  {"duplicate", result.duplicate ? "true" : "false"},
                                  {"created", result.created ? "true" : "false"}});
   co_return result;

@@ -11,6 +11,10 @@
 //     answer "accepted". Redis being down is redis::RedisUnavailable: the channel answers
 //     "try again later" and nothing is half-stored.
 //  4. A duplicate (same channel + idempotency key) returns the first result, marked duplicate.
+//  5. Every message gets a language, in the order of trust of i18n::LanguagePolicy (a stated
+//     choice, a channel's hint, detection of the text; docs/languages.md): Inbound::language,
+//     language_source and language_confidence are what the store receives. The store keeps a
+//     conversation's language against anything but a new statement.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -18,6 +22,7 @@
 
 #include "daemon/ingest/inbound.hpp"
 #include "daemon/store/conversation_store.hpp"
+#include "i18n/language_policy.hpp"
 
 namespace frontdoor {
 
@@ -28,7 +33,10 @@ class Ingest {
     std::size_t max_name_chars = 200;
   };
 
-  Ingest(store::ConversationStore& store, Limits limits);
+  // `languages`: the city's languages and detection settings (config [i18n]); none by default,
+  // so that only stated languages are kept.
+  Ingest(store::ConversationStore& store, Limits limits,
+         i18n::LanguageDetector::Settings languages = {});
   boost::asio::awaitable<IngestResult> accept(Inbound inbound);
 
   // The checks of rule 1 for one text field, returning its NFC form; for channels that must
@@ -39,6 +47,7 @@ class Ingest {
  private:
   store::ConversationStore& store_;
   Limits limits_;
+  i18n::LanguagePolicy languages_;
 };
 
 }  // namespace frontdoor

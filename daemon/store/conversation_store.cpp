@@ -87,6 +87,14 @@ std::string element(const RedisReply& reply, std::size_t i) {
   return e.type == RedisReply::Type::Integer ? std::to_string(e.integer) : e.str;
 }
 
+// ARGV 10 of ingest.lua: what ingest decided, else (an Inbound that did not go through Ingest)
+// "stated" for a stated language and "detected" for any other.
+std::string language_source(const Inbound& in) {
+  if (in.language.empty()) return {};
+  if (!in.language_source.empty()) return in.language_source;
+  return in.language_stated ? "stated" : "detected";
+}
+
 }  // namespace
 
 Fields to_fields(const RedisReply& flat) {
@@ -128,12 +136,12 @@ boost::asio::awaitable<IngestResult> ConversationStore::ingest(const Inbound& in
   RedisReply reply = co_await run(
       ingest_script(),
       args(in.channel, in.address, in.display_name, in.text, in.subject, in.idempotency_key,
-           in.conversation_hint, in.new_conversation ? "1" : "0", in.language,
-           in.language.empty() ? "" : (in.language_stated ? "stated" : "detected"),
+           in.conversation_hint, in.new_conversation ? "1" : "0", in.language, language_source(in),
            in.queue.empty() ? settings_.default_queue : in.queue, std::to_string(in.priority),
            boost::json::serialize(attributes), std::to_string(settings_.dedup_ttl_s),
            std::to_string(settings_.events_maxlen), boost::json::serialize(attachments),
-           boost::json::serialize(message_fields), in.passive ? "1" : "0"));
+           boost::json::serialize(message_fields), in.passive ? "1" : "0",
+           in.language.empty() ? "" : in.language_confidence));
   IngestResult result;
   result.contact_id = element(reply, 0);
   result.conversation_id = element(reply, 1);

@@ -98,6 +98,9 @@ void check_scalars_are_defaults(const Config& c) {
   CHECK(c.webchat.max_frame_bytes == 16384);
   CHECK(c.webchat.idle_timeout_s == 600);
   CHECK(c.webchat.queue == "general");
+  CHECK(c.i18n.languages == "en,es,vi,zh-Hans,zh-Hant,ru,uk,ro,ja,ko,so,ar,lo,ne,km,fil");
+  CHECK(c.i18n.detection_min_confidence == 50);
+  CHECK(c.i18n.detection_min_letters == 12);
 }
 
 std::string read_file(const std::string& path) {
@@ -158,6 +161,11 @@ enabled = false
 max_frame_bytes = 4096
 idle_timeout_s = 120
 queue = "chat"
+
+[i18n]
+languages = "en, es, zh_TW, tl"
+detection_min_confidence = 80
+detection_min_letters = 20
 )");
   const Config c = load_config(file.path());
   CHECK(c.data_dir == "/var/lib/frontdoor");
@@ -187,11 +195,25 @@ queue = "chat"
   CHECK(c.webchat.max_frame_bytes == 4096);
   CHECK(c.webchat.idle_timeout_s == 120);
   CHECK(c.webchat.queue == "chat");
+  CHECK(c.i18n.languages == "en, es, zh_TW, tl");  // kept as written; used canonicalized
+  CHECK(c.i18n.detection_min_confidence == 80);
+  CHECK(c.i18n.detection_min_letters == 20);
 
-  CHECK(c.origins.size() == 27);
+  CHECK(c.origins.size() == 30);
   CHECK(c.origins.at("data_dir") == file.path() + ":1:12");
   CHECK(c.origins.at("server.listen") == file.path() + ":4:10");
   CHECK(c.origins.at("channels.webchat.queue") == file.path() + ":41:9");
+}
+
+TEST_CASE("the city's languages are BCP 47 tags that canonicalize", "[config]") {
+  CHECK_THAT(
+      error_of_text("[i18n]\nlanguages = \"en,klingon!,es\"\n"),
+      Contains("2:13: i18n.languages: got \"en,klingon!,es\"; expected comma-separated BCP 47 "
+               "language tags"));
+  CHECK_THAT(error_of_text("[i18n]\nlanguages = \"\"\n"), Contains("i18n.languages"));
+  CHECK_THAT(error_of_text("[i18n]\nlanguages = \"en,,es\"\n"), Contains("i18n.languages"));
+  CHECK_THAT(error_of_text("[i18n]\ndetection_min_confidence = 101\n"),
+             Contains("expected an integer in 0..100"));
 }
 
 TEST_CASE("dotted keys and inline tables are the same options", "[config]") {
@@ -427,7 +449,7 @@ TEST_CASE("the shipped configurations load", "[config]") {
   SECTION("config/frontdoor.toml holds the defaults") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/frontdoor.toml");
     check_scalars_are_defaults(c);
-    CHECK(c.origins.size() == 85);
+    CHECK(c.origins.size() == 88);
   }
   SECTION("config/demo.toml runs the demo") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/demo.toml");

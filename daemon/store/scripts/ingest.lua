@@ -9,7 +9,11 @@
 --       7 conversation_hint  append to this conversation when it is the contact's and not closed
 --       8 new_conversation   "1": always open a new conversation (an Open311 request)
 --       9 language           BCP 47 tag or empty
---      10 language_source    "stated" (the resident chose) | "detected" | ""
+--      10 language_source    how ARGV 9 was decided: "stated" (the whole message named a
+--                            language) | "selected" (the resident's choice in the channel, the
+--                            chat widget's selector, re-sent with every message; kept as
+--                            "stated") | "hint" (a channel header: Content-Language) |
+--                            "detected" (from the text) | "" (unknown)
 --      11 queue              queue a new conversation goes to
 --      12 priority           0..9, higher first
 --      13 attributes         JSON object of channel facts kept on the conversation as attr.<name>
@@ -21,7 +25,9 @@
 --                            they cannot replace the fields above
 --      18 passive            "1": an automatic message (an out-of-office reply): recorded in its
 --                            conversation, but it neither moves the conversation's status
---                            (no requeue, no reopening) nor changes where replies go
+--                            (no requeue, no reopening) nor changes where replies go, nor the
+--                            conversation's language
+--      19 language_confidence  "0.00".."1.00" for a detected language, else "" (missing = "")
 --
 -- Steps: drop a duplicate (same channel + idempotency key) → find or create the contact by
 -- address → find the open conversation (hint, else the contact's open one) or open a new one
@@ -35,6 +41,11 @@ local language, language_source, queue, priority = ARGV[9], ARGV[10], ARGV[11], 
 local attributes, dedup_ttl, maxlen, attachments = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local message_fields = ARGV[17] or '{}'
 local passive = ARGV[18] == '1'
+local language_confidence = ARGV[19] or ''
+-- A selection is a statement the channel repeats: it does not replace a language the resident
+-- stated by message since.
+local selected = language_source == 'selected'
+if selected then language_source = 'stated' end
 
 local dedup_key = 'dedup:' .. channel .. ':' .. idem
 if idem ~= '' then
@@ -59,7 +70,8 @@ if not contact then
   redis.call('SADD', 'contact:{' .. contact .. '}:idents', address)
 else
   if name ~= '' then redis.call('HSET', 'contact:{' .. contact .. '}', 'display_name', name) end
-  if language ~= '' and language_source == 'stated' then
+  if language ~= '' and language_source == 'stated' and (not selected or
+      (redis.call('HGET', 'contact:{' .. contact .. '}', 'language') or '') == '') then
     redis.call('HSET', 'contact:{' .. contact .. '}', 'language', language)
   end
 end
@@ -82,7 +94,8 @@ if not conv_id then
   redis.call('HSET', key, 'id', conv_id, 'contact', contact, 'origin_channel', channel,
     'reply_channel', channel, 'reply_address', address, 'status', 'queued', 'queue', queue,
     'priority', priority, 'language', language, 'language_source', language_source,
-    'subject', subject, 'display_name', name, 'created_at', now, 'updated_at', now)
+    'language_confidence', language_confidence, 'subject', subject, 'display_name', name,
+    'created_at', now, 'updated_at', now)
   
   redis.call('ZADD', 'queue:' .. queue, queue_score(priority, now), conv_id)
   redis.call('SADD', 'queues', queue)
@@ -111,8 +124,16 @@ else
     redis.call('HSET', key, 'status', next_status, 'reply_channel', channel,
       'reply_address', address, 'updated_at', now)
   end
-  if language ~= '' and language_source == 'stated' then
-    redis.call('HSET', key, 'language', language, 'language_source', language_source)
+  -- The conversation's language: a statement by message always replaces it, a selection unless
+  -- the resident stated one; anything less trusted (a hint, a detection) only fills it while it
+  -- is unknown, so a stated language is never overwritten by a guess and a later message in
+  -- another language does not move it.
+  local current_language, current_source =
+    unpack(redis.call('HMGET', key, 'language', 'language_source'))
+  if language ~= '' and not passive and ((language_source == 'stated' and not selected) or
+      (selected and current_source ~= 'stated') or (current_language or '') == '') then
+    redis.call('HSET', key, 'language', language, 'language_source', language_source,
+      'language_confidence', language_confidence)
   end
   if next_status ~= status then events[#events + 1] = 'conversation.updated' end
 end
@@ -125,7 +146,8 @@ end
 
 local fields = {
   'direction', 'in', 'author', 'resident', 'author_name', name, 'channel', channel,
-  'text', text, 'subject', subject, 'language', language, 'provider_id', idem,
+  'text', text, 'subject', subject, 'language', language, 'language_source', language_source,
+  'language_confidence', language_confidence, 'provider_id', idem,
   'attachments', attachments, 'created_at', tostring(now)}
 local reserved = {id = true, delivery = true}
 for i = 1, #fields, 2 do reserved[fields[i]] = true end
