@@ -19,6 +19,7 @@
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/offload.hpp"
+#include "i18n/language.hpp"
 #include "i18n/text.hpp"
 
 namespace frontdoor::api {
@@ -355,7 +356,18 @@ void AgentApi::register_routes(http::Router& router) {
         agent.password = http::required_string(body, "password");
         agent.display_name = http::optional_string(body, "display_name").value_or("");
         auto role = http::optional_string(body, "role").value_or("agent");
-        agent.languages = http::string_list(body, "languages");
+        // Canonical tags (tl → fil, iw → he, zh_TW → zh-TW), so routing compares like with
+        // like; a proficiency may follow a colon ("es:4").
+        for (auto& language : http::string_list(body, "languages")) {
+          const auto colon = language.find(':');
+          std::string tag = i18n::canonical_tag(language.substr(0, colon));
+          if (tag.empty()) {
+            throw ApiError(ErrorCode::invalid_field,
+                           "languages: " + language + " is not a BCP 47 language tag");
+          }
+          agent.languages.push_back(tag +
+                                    (colon == std::string::npos ? "" : language.substr(colon)));
+        }
         agent.queues = http::string_list(body, "queues");
         if (auto* capacity = body.if_contains("capacity"); capacity && !capacity->is_null()) {
           if (!capacity->is_object()) {

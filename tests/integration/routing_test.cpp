@@ -334,3 +334,29 @@ TEST_CASE("queues show who waits, the service level, first response and first-co
         std::string::npos);
   CHECK(metrics.find("frontdoor_queue_service_level{queue=\"general\"} 0.33") != std::string::npos);
 }
+
+TEST_CASE(
+    "agents' languages are canonical, and Chinese of either script reaches a Chinese reader") {
+  RedisServer redis;
+  Daemon daemon(redis.url());
+  auto admin = daemon.login();
+  add_agent(daemon, admin, "maria", R"("tl","en")", R"("general")");
+  add_agent(daemon, admin, "wen", R"("zh_TW")", R"("general")");
+  CHECK(daemon
+            .post("/api/v1/agents",
+                  R"({"username":"x","password":"agent-password","languages":["not a tag"]})",
+                  admin)
+            .status == 400);
+  auto agents = daemon.get("/api/v1/agents", admin).json().at("agents").as_array();
+  for (const auto& a : agents) {
+    if (str(a.at("username")) == "maria") CHECK(str(a.at("languages").at(0)) == "fil");
+    if (str(a.at("username")) == "wen") CHECK(str(a.at("languages").at(0)) == "zh-TW");
+  }
+  available(daemon, "maria");
+  available(daemon, "wen");
+  auto tagalog = chat(daemon, "tl", "May malaking butas sa kalsada sa harap ng bahay namin.");
+  CHECK(holder(daemon, admin, tagalog) == "maria");
+  auto chinese = chat(daemon, "", "垃圾");  // characters both scripts share: "zh"
+  CHECK(str(conversation_of(daemon, admin, chinese).at("language")) == "zh");
+  CHECK(holder(daemon, admin, chinese) == "wen");
+}

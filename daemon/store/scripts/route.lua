@@ -49,11 +49,16 @@ local function base(tag)
   return primary
 end
 
+-- Chinese whose script is not known ("zh": characters both scripts share) is read by anyone
+-- who reads Chinese.
 local function speaks(languages, language)
   local wanted = base(language)
+  local any_chinese = string.lower(language) == 'zh'
   for item in string.gmatch(languages or '', '[^,%s]+') do
     local tag = string.match(item, '^([^:]+)')  -- "es:4": proficiency after the colon
-    if tag and base(tag) == wanted then return true end
+    if tag and (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-')) then
+      return true
+    end
   end
   return false
 end
