@@ -11,6 +11,7 @@
 
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/redis/redis_client.hpp"
 
 namespace frontdoor {
 
@@ -217,6 +218,8 @@ void Deliver::start(asio::any_io_executor executor) {
         }
         if (claimed.next_due_in_ms >= 0) wait_ms = std::min(wait_ms, claimed.next_due_in_ms);
         if (claimed.items.size() == kClaimBatch) wait_ms = 0;
+      } catch (const redis::RedisUnavailable&) {
+        // Readiness says so (/readyz); the next claim tries again.
       } catch (const std::exception& e) {
         log::warn("outbox_claim_failed", {{"error", e.what()}});
       }

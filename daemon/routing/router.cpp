@@ -12,6 +12,7 @@
 #include "daemon/events/event_bus.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
+#include "daemon/redis/redis_client.hpp"
 #include "daemon/store/conversation_store.hpp"
 
 namespace frontdoor::routing {
@@ -57,6 +58,8 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
       again = false;
       try {
         co_await pass();
+      } catch (const redis::RedisUnavailable&) {
+        // Readiness says so (/readyz); the next pass tries again.
       } catch (const std::exception& e) {
         log::warn("routing_failed", {{"error", e.what()}});
       }
