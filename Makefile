@@ -78,6 +78,7 @@ bench: build bench-deps
 	$(BUILD)/bench/ingest_bench
 	$(BUILD)/bench/sms_bench
 	$(BUILD)/bench/mail_bench
+	$(BUILD)/bench/routing_bench
 
 clean:
 	rm -rf $(BUILD)
