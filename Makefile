@@ -80,6 +80,7 @@ bench: build bench-deps
 	$(BUILD)/bench/sms_bench
 	$(BUILD)/bench/mail_bench
 	$(BUILD)/bench/language_bench
+	$(BUILD)/bench/routing_bench
 
 clean:
 	rm -rf $(BUILD)

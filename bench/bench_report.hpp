@@ -1,13 +1,17 @@
 // What every benchmark here shares: summarizing latencies, printing a phase, the CPU time each
-// process used, and the baseline — redis-benchmark running the very ingest script the hub runs,
-// against the same Redis.
+// process used, an Open311 request on a keep-alive connection, and the baseline —
+// redis-benchmark running the very ingest script the hub runs, against the same Redis.
 #pragma once
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,7 +28,7 @@
 #include "tests/integration/harness.hpp"
 
 namespace frontdoor::store::lua {
-extern const std::string_view common, ingest;
+extern const std::string_view common, ingest, route;
 }
 
 namespace frontdoor::bench {
@@ -35,6 +39,13 @@ struct Result {
   std::size_t count = 0, errors = 0;
   std::string cpu;  // CPU seconds by process during the phase, when measured
 };
+
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty()      ? 0
+         : v.size() % 2 ? v[v.size() / 2]
+                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
 
 inline Result summarize(std::vector<double>& latencies_ms, double seconds, std::size_t errors) {
   Result r;
@@ -72,6 +83,27 @@ Result run_clients(int clients, int seconds, MakeClient make) {
     error_count += errors[i];
   }
   return summarize(all, elapsed, error_count);
+}
+
+// An Open311 service request (form fields, URL-encoded) on a keep-alive connection to
+// frontdoord: the HTTP status it was answered with, or 0 when the connection failed (and can
+// take no more requests).
+inline boost::asio::awaitable<int> post_open311(boost::beast::tcp_stream& stream,
+                                                boost::beast::flat_buffer& buffer,
+                                                std::string form) {
+  namespace bhttp = boost::beast::http;
+  constexpr auto as_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/open311/v2/requests.json", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  req.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
+  req.body() = std::move(form);
+  req.prepare_payload();
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, as_tuple);
+  if (wec) co_return 0;
+  bhttp::response<bhttp::string_body> res;
+  auto [rec, rn] = co_await bhttp::async_read(stream, buffer, res, as_tuple);
+  if (rec) co_return 0;
+  co_return res.result_int();
 }
 
 // This process and the processes it started (redis-server, frontdoord, node, bearerbox, …),

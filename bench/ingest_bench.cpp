@@ -16,7 +16,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <cstdio>
 #include <fstream>
@@ -34,7 +33,6 @@ using namespace frontdoor::bench;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
@@ -48,22 +46,16 @@ asio::awaitable<void> open311_client(unsigned short port, clock_type::time_point
                                 asio::use_awaitable);
   beast::flat_buffer buffer;
   for (int i = 0; clock_type::now() < end; ++i) {
-    bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/open311/v2/requests.json", 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.set(bhttp::field::content_type, "application/x-www-form-urlencoded");
-    req.body() = "service_code=pothole&lat=45.52&long=-122.67&description=Pothole+" +
-                 std::to_string(id) + "-" + std::to_string(i) + "&email=r" + std::to_string(id) +
-                 "%40example.org";
-    req.prepare_payload();
+    std::string form = "service_code=pothole&lat=45.52&long=-122.67&description=Pothole+" +
+                       std::to_string(id) + "-" + std::to_string(i) + "&email=r" +
+                       std::to_string(id) + "%40example.org";
     auto started = clock_type::now();
-    auto [wec, wn] = co_await bhttp::async_write(stream, req, as_tuple);
-    bhttp::response<bhttp::string_body> res;
-    auto [rec, rn] = co_await bhttp::async_read(stream, buffer, res, as_tuple);
-    if (wec || rec) {
+    int status = co_await post_open311(stream, buffer, std::move(form));
+    if (status == 0) {
       ++errors;
       co_return;
     }
-    if (res.result_int() != 201) {
+    if (status != 201) {
       ++errors;
       continue;
     }

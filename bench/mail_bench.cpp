@@ -123,13 +123,6 @@ std::vector<CorpusMail> load_corpus(const fs::path& root) {
 
 // --- 1. Parsing ----------------------------------------------------------------------------
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty()      ? 0
-         : v.size() % 2 ? v[v.size() / 2]
-                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
 struct ParseRun {
   std::size_t messages = 0;
   double seconds = 0, cpu_seconds = 0;

@@ -333,13 +333,6 @@ void print(const char* name, const Burst& b) {
   std::printf("%-36s CPU s: %s\n", "", b.cpu.c_str());
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty()      ? 0
-         : v.size() % 2 ? v[v.size() / 2]
-                        : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
