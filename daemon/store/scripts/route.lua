@@ -77,17 +77,28 @@ if #waiting == 0 then return {} end
 local agents = redis.call('ZRANGE', 'route:available', 0, -1)
 if #agents == 0 then return {} end
 
--- What each available agent can take, read once.
-local candidates = {}
-for _, username in ipairs(agents) do
-  local a = redis.call('HMGET', 'agent:{' .. username .. '}', 'queues', 'languages', 'capacity',
-    'presence')
-  if a[4] == 'available' and list_has(a[1], queue) then
-    candidates[#candidates + 1] = {username = username, languages = a[2],
-      capacity = parse_capacity(a[3], parse_capacity(default_capacity, {}))}
+-- What an available agent can take, read the first time it is needed in this call (most calls
+-- assign to one of the first agents), and what it holds per channel, counted once.
+local infos, loads = {}, {}
+local function info(username)
+  local known = infos[username]
+  if known == nil then
+    local a = redis.call('HMGET', 'agent:{' .. username .. '}', 'queues', 'languages',
+      'capacity', 'presence')
+    known = false
+    if a[4] == 'available' and list_has(a[1], queue) then
+      known = {username = username, languages = a[2],
+        capacity = parse_capacity(a[3], parse_capacity(default_capacity, {}))}
+    end
+    infos[username] = known
   end
+  return known
 end
-if #candidates == 0 then return {} end
+local function room(c, channel)
+  local key = c.username .. '|' .. channel
+  if loads[key] == nil then loads[key] = load_on(c.username, channel) end
+  return (c.capacity[channel] or 0) > loads[key]
+end
 
 for _, conv_id in ipairs(waiting) do
   local key = conv_key(conv_id)
@@ -99,10 +110,10 @@ for _, conv_id in ipairs(waiting) do
       redis.call('HSET', key, 'lang_wait_until', string.format('%.0f', lang_wait_until))
     end
     local need_language = language and language ~= '' and tonumber(lang_wait_until) > now
-    for _, c in ipairs(candidates) do
-      local limit = c.capacity[channel] or 0
-      if limit > load_on(c.username, channel) and
-          (not need_language or speaks(c.languages, language)) then
+    for _, username in ipairs(agents) do
+      local c = info(username)
+      -- The language first: it is cheaper than counting what the agent holds.
+      if c and (not need_language or speaks(c.languages, language)) and room(c, channel) then
         redis.call('ZREM', 'queue:' .. queue, conv_id)
         redis.call('HSET', key, 'agent', c.username, 'status', 'assigned', 'assigned_at', now,
           'updated_at', now)
