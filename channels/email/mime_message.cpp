@@ -1703,8 +1703,8 @@ void ensure_gmime() {
     // keep_charset_loaded; others are kept as Converter meets them).
     for (const char* charset :
          {"iso-8859-1", "iso-8859-2", "iso-8859-5", "iso-8859-15", "windows-1250", "windows-1251",
-          "windows-1252", "koi8-r", "koi8-u", "iso-2022-jp", "shift_jis", "euc-jp", "gb2312",
-          "gbk", "gb18030", "big5", "euc-kr", "utf-16", "utf-7"}) {
+          "windows-1252", "koi8-r", "koi8-u", "iso-2022-jp", "shift_jis", "euc-jp", "gb2312", "gbk",
+          "gb18030", "big5", "euc-kr", "utf-16", "utf-7"}) {
       keep_charset_loaded(charset);
     }
   });

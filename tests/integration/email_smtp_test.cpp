@@ -62,6 +62,27 @@ json::array messages(const Daemon& daemon, const std::string& token, const std::
   return daemon.get("/api/v1/conversations/" + id, token).json().at("messages").as_array();
 }
 
+// Lan writes in; the id of the conversation her mail opened.
+std::string lan_writes(const EmailSetup& setup, const Daemon& daemon, const std::string& token) {
+  REQUIRE(send_raw(setup.smtp_port, "lan@example.org", "311@city.test",
+                   "From: Lan <lan@example.org>\nTo: 311@city.test\nSubject: Trash pickup\n"
+                   "Message-ID: <lan-1@example.org>\n\nMissed again this week.\n")
+              .status == 0);
+  return str(conversations(daemon, token).at(0).at("id"));
+}
+
+// The newest message of the conversation once its delivery is `wanted` (or after 5 s).
+json::value last_delivered(const Daemon& daemon, const std::string& token,
+                           const std::string& conversation, const std::string& wanted) {
+  json::value last;
+  for (int i = 0; i < 100; ++i) {
+    last = messages(daemon, token, conversation).back();
+    if (str(last.at("delivery")) == wanted) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return last;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -390,11 +411,7 @@ TEST_CASE("a reply the mail server cannot take now is tried again, also after a 
   env["CHANNELS_EMAIL_SEND_ATTEMPTS"] = "30";
   Daemon daemon(redis.url(), env);
   auto token = daemon.login();
-  REQUIRE(send_raw(setup.smtp_port, "lan@example.org", "311@city.test",
-                   "From: Lan <lan@example.org>\nTo: 311@city.test\nSubject: Trash pickup\n"
-                   "Message-ID: <lan-1@example.org>\n\nMissed again this week.\n")
-              .status == 0);
-  std::string conversation = str(conversations(daemon, token).at(0).at("id"));
+  std::string conversation = lan_writes(setup, daemon, token);
   auto reply = daemon.post("/api/v1/conversations/" + conversation + "/messages",
                            R"({"text":"Sorry, Lan. The truck comes back tomorrow."})", token);
   REQUIRE(reply.status == 201);
@@ -409,13 +426,7 @@ TEST_CASE("a reply the mail server cannot take now is tried again, also after a 
   REQUIRE(received.size() == 1);
   CHECK(frontdoor::email::parse_mail(received[0]).text.find("The truck comes back tomorrow.") !=
         std::string::npos);
-  std::string delivery;
-  for (int i = 0; i < 100 && delivery != "sent"; ++i) {
-    auto last = messages(daemon, token, conversation).back();
-    delivery = str(last.at("delivery"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  CHECK(delivery == "sent");
+  CHECK(str(last_delivered(daemon, token, conversation, "sent").at("delivery")) == "sent");
   std::this_thread::sleep_for(std::chrono::seconds(2));
   CHECK(sink.received().size() == 1);  // sent once
 }
@@ -430,21 +441,12 @@ TEST_CASE("a reply that never gets through fails with the reason after its attem
   env["CHANNELS_EMAIL_SEND_ATTEMPTS"] = "3";
   Daemon daemon(redis.url(), env);
   auto token = daemon.login();
-  REQUIRE(send_raw(setup.smtp_port, "lan@example.org", "311@city.test",
-                   "From: Lan <lan@example.org>\nTo: 311@city.test\nSubject: Trash pickup\n"
-                   "Message-ID: <lan-1@example.org>\n\nMissed again.\n")
-              .status == 0);
-  std::string conversation = str(conversations(daemon, token).at(0).at("id"));
+  std::string conversation = lan_writes(setup, daemon, token);
   REQUIRE(daemon
               .post("/api/v1/conversations/" + conversation + "/messages",
                     R"({"text":"We are on it."})", token)
               .status == 201);
-  json::value last;
-  for (int i = 0; i < 100; ++i) {
-    last = messages(daemon, token, conversation).back();
-    if (str(last.at("delivery")) == "failed") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  auto last = last_delivered(daemon, token, conversation, "failed");
   CHECK(str(last.at("delivery")) == "failed");
   CHECK(str(last.at("delivery_detail")).starts_with("gave up after 3 attempts"));
   CHECK(daemon.get("/metrics")
