@@ -23,6 +23,7 @@ namespace {
 constexpr auto kIdleCheck = std::chrono::seconds(1);
 constexpr int kMaxPerPass = 10000;  // assignments per pass; the next pass goes on
 constexpr auto kStatsEvery = std::chrono::seconds(5);
+constexpr auto kRetrySoon = std::chrono::milliseconds(100);
 }  // namespace
 
 struct Router::Impl : std::enable_shared_from_this<Impl> {
@@ -54,18 +55,21 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> run() {
     auto keep = shared_from_this();
+    std::chrono::milliseconds wait = kIdleCheck;
     while (!stopped) {
       again = false;
+      wait = kIdleCheck;
       try {
         co_await pass();
       } catch (const redis::RedisUnavailable&) {
-        // Readiness says so (/readyz); the next pass tries again.
+        // Readiness says so (/readyz). Soon again: at start the link is usually a moment away.
+        wait = kRetrySoon;
       } catch (const std::exception& e) {
         log::warn("routing_failed", {{"error", e.what()}});
       }
       if (stopped) break;
       if (again) continue;
-      timer.expires_after(kIdleCheck);
+      timer.expires_after(wait);
       boost::system::error_code ignored;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     }
