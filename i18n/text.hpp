@@ -29,6 +29,9 @@ std::size_t code_points(std::string_view utf8);
 std::string fold_for_matching(std::string_view utf8);
 
 // `text` safe inside HTML element content and attribute values (& < > " ' escaped).
+// The character reference for one of & < > " ' (valid in HTML and XML alike); empty for any
+// other character.
+std::string_view markup_entity(char c);
 std::string escape_html(std::string_view text);
 
 }  // namespace frontdoor::i18n

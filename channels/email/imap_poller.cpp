@@ -40,20 +40,6 @@ std::optional<std::uint32_t> number_after(std::string_view text, std::string_vie
   return std::nullopt;
 }
 
-std::vector<std::string> folders_of(const std::string& list) {
-  std::vector<std::string> folders;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    std::size_t comma = std::min(list.find(',', start), list.size());
-    std::string name = list.substr(start, comma - start);
-    name.erase(0, name.find_first_not_of(' '));
-    name.erase(name.find_last_not_of(' ') + 1);
-    if (!name.empty()) folders.push_back(name);
-    start = comma + 1;
-  }
-  return folders;
-}
-
 // This instance in the leases: the same after a restart, so a crashed instance's own lease
 // does not keep it waiting; distinct between instances (one host cannot bind one listen twice).
 std::string instance_name(const Config::Email& config) {
@@ -123,7 +109,7 @@ struct ImapPoller::Impl : std::enable_shared_from_this<Impl> {
         sink(sink),
         timer(asio::make_strand(executor)),
         owner(instance_name(config)),
-        folders(folders_of(config.imap_folders)) {}
+        folders(split_list(config.imap_folders)) {}
 
   const Config::Email& config;
   net::HttpClient& http;

@@ -35,17 +35,10 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::vector<std::string> split_list(const std::string& list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < list.size()) {
-    std::size_t end = std::min(list.find(',', start), list.size());
-    std::string item = list.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(lower(item));
-    start = end + 1;
-  }
+// The accepted recipients, lower-cased.
+std::vector<std::string> accepted_recipients(const std::string& list) {
+  std::vector<std::string> out = split_list(list);
+  for (auto& item : out) item = lower(item);
   return out;
 }
 
@@ -182,7 +175,11 @@ bool recipient_accepted(const std::string& address, const std::vector<std::strin
 
 struct SmtpReceiver::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, const Config::Email& config, MailSink& sink)
-      : io(io), config(config), sink(sink), acceptor(io), accepted(split_list(config.recipients)) {
+      : io(io),
+        config(config),
+        sink(sink),
+        acceptor(io),
+        accepted(accepted_recipients(config.recipients)) {
     if (!config.tls_certificate.empty()) tls.emplace(server_tls_context(config));
   }
 

@@ -24,20 +24,6 @@ namespace asio = boost::asio;
 using http::ApiError;
 using http::ErrorCode;
 
-std::vector<std::string> split_list(std::string_view list) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start < list.size()) {
-    std::size_t end = std::min(list.find(',', start), list.size());
-    std::string item(list.substr(start, end - start));
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) out.push_back(std::move(item));
-    start = end + 1;
-  }
-  return out;
-}
-
 namespace {
 
 constexpr std::string_view kPhone = "phone:";

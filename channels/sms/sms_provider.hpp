@@ -58,9 +58,6 @@ class SmsInbox {
                                                        const std::string& detail) = 0;
 };
 
-// Splits "a, b" lists from the configuration.
-std::vector<std::string> split_list(std::string_view list);
-
 class SmsProvider {
  public:
   // `numbers`: the configured comma-separated E.164 list; `public_url`: how the provider reaches

@@ -14,6 +14,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "i18n/text.hpp"
+
 namespace frontdoor::open311 {
 namespace {
 
@@ -83,24 +85,14 @@ void append_xml_text(std::string& out, std::string_view s) {
       return;
     }
     if (!allowed_in_xml(c)) return;
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += bytes;
+    if (c == '\'') {
+      out += "&apos;";  // as Open311 clients have always had it
+    } else if (auto entity =
+                   c < 0x80 ? i18n::markup_entity(static_cast<char>(c)) : std::string_view();
+               !entity.empty()) {
+      out += entity;
+    } else {
+      out += bytes;
     }
   });
 }

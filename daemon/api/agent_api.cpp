@@ -163,6 +163,11 @@ struct AgentApi::Stream {
       "frontdoor_websocket_connections", "Open WebSocket connections.", {{"kind", "agent"}});
 
   void on_event(const events::Event& event) {
+    {
+      // Every event of every instance comes here: nothing to render while no inbox is open.
+      std::lock_guard lock(mutex);
+      if (viewers.empty()) return;
+    }
     json::value data;
     try {
       data = json::parse(event.data);

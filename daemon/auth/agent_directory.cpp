@@ -12,6 +12,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include "daemon/config/config.hpp"
 #include "daemon/crypto/tokens.hpp"
 #include "daemon/offload.hpp"
 
@@ -25,18 +26,6 @@ namespace asio = boost::asio;
 using redis::RedisReply;
 
 namespace {
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    auto end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 std::string join_commas(const std::vector<std::string>& v) {
   std::string out;
@@ -57,9 +46,9 @@ std::optional<Agent> to_agent(const RedisReply& hash) {
     else if (k == "role")
       a.role = role_from_name(v).value_or(Role::agent);
     else if (k == "languages")
-      a.languages = split_commas(v);
+      a.languages = split_list(v);
     else if (k == "queues")
-      a.queues = split_commas(v);
+      a.queues = split_list(v);
     else if (k == "capacity")
       a.capacity = v;
     else if (k == "presence")

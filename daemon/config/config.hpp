@@ -16,6 +16,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace frontdoor {
@@ -176,6 +177,10 @@ struct Config {
 
 // Reads `path` (empty = defaults only) then the environment. Throws ConfigError.
 Config load_config(const std::string& path);
+
+// The items of a comma-separated option ("311@city.gov, @help.city.gov"): spaces around them
+// trimmed, empty ones dropped, order kept.
+std::vector<std::string> split_list(std::string_view list);
 
 // Markdown table of every option: name, type, default, bounds, environment variable, meaning.
 std::string config_reference_markdown();

@@ -11,36 +11,18 @@
 
 #include "channels/email/mime_message.hpp"
 #include "channels/email/reply_trimmer.hpp"
+#include "tests/corpus/corpus_text.hpp"
 
 using namespace frontdoor::email;
 
 namespace {
 
+using frontdoor::testing::line_counts;
+using frontdoor::testing::read_file;
+using frontdoor::testing::rtrim;
+
 const std::filesystem::path kCorpus =
     std::filesystem::path(FRONTDOOR_SOURCE_DIR) / "tests/corpus/email/agent-view";
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string rtrim(std::string text) {
-  const std::size_t end = text.find_last_not_of(" \t\n\r\f\v");
-  text.erase(end == std::string::npos ? 0 : end + 1);
-  return text;
-}
-
-std::map<std::string, int> line_counts(const std::string& text) {
-  std::map<std::string, int> counts;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    line = rtrim(line);
-    if (!line.empty()) ++counts[line];
-  }
-  return counts;
-}
 
 struct AgentView {
   ParsedMail mail;

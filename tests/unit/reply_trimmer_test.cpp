@@ -1,4 +1,5 @@
 #include "channels/email/reply_trimmer.hpp"
+#include "tests/corpus/corpus_text.hpp"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -14,32 +15,12 @@ using frontdoor::email::TrimmedReply;
 
 namespace {
 
+using frontdoor::testing::line_counts;
+using frontdoor::testing::read_file;
+using frontdoor::testing::rtrim;
+
 const std::filesystem::path kCorpus =
     std::filesystem::path(FRONTDOOR_SOURCE_DIR) / "tests/corpus/email/replies";
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string rtrim(std::string text) {
-  const std::size_t end = text.find_last_not_of(" \t\n\r\f\v");
-  text.erase(end == std::string::npos ? 0 : end + 1);
-  return text;
-}
-
-// How many times each non-blank line (trailing white space ignored) occurs in `text`.
-std::map<std::string, int> line_counts(const std::string& text) {
-  std::map<std::string, int> counts;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    line = rtrim(line);
-    if (!line.empty()) ++counts[line];
-  }
-  return counts;
-}
 
 // Every line of the message is in exactly one of text, quoted and signature.
 void check_nothing_lost(const std::string& message, const TrimmedReply& reply) {
