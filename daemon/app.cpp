@@ -19,6 +19,7 @@
 #include "daemon/events/event_bus.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/ingest/ingest.hpp"
+#include "daemon/interpreting/interpreting.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/net/http_client.hpp"
@@ -164,8 +165,13 @@ int run_daemon(const Config& config) {
     log::info("channel_enabled", {{"channel", channel->name()}});
   }
   deliver.start(io.get_executor());
-  routing::Router conversation_router(io.get_executor(), config.routing, store, events);
+  routing::Router conversation_router(io.get_executor(), config.routing, store, events,
+                                      config.interpreters.enabled);
   conversation_router.start();
+  interpreting::Interpreting interpreting(io.get_executor(), config, store, events, deliver, ingest,
+                                          http_client);
+  interpreting.register_routes(router);
+  interpreting.start();
   api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024, config.data_dir);
   agent_api.set_liveness_interval(std::min<std::chrono::milliseconds>(
       std::chrono::seconds(10),
@@ -214,6 +220,7 @@ int run_daemon(const Config& config) {
           // Let WebSocket close frames go out.
           co_await sleep_for(std::chrono::milliseconds(100));
           conversation_router.stop();
+          interpreting.stop();
           deliver.stop();
           for (auto& channel : channels) channel->stop();
           http_client.stop();

@@ -200,6 +200,14 @@ Variant variant_of(std::string_view key) {
   return Variant::generic;
 }
 
+Variant variant_for_channel(std::string_view channel) {
+  if (channel == "sms") return Variant::sms;
+  if (channel == "email") return Variant::email_body;
+  if (channel == "webchat") return Variant::chat;
+  if (channel == "tty") return Variant::tty;
+  return Variant::generic;
+}
+
 std::vector<std::string> argument_names(std::string_view pattern) {
   UErrorCode status = U_ZERO_ERROR;
   icu::MessagePattern parsed(unicode(pattern), nullptr, status);

@@ -66,6 +66,10 @@ std::string key_of(std::string_view message, Variant variant);
 // The variant a key names by its last segment ("ack.sms" → sms); generic for any other key.
 Variant variant_of(std::string_view key);
 
+// The variant a message sent on `channel` uses: sms, email_body for email, chat for webchat,
+// tty; generic for any other channel.
+Variant variant_for_channel(std::string_view channel);
+
 // A moment shown as weekday and time of day in the message's language, in the IANA time zone
 // `zone` ("America/Los_Angeles"; empty: the process's zone): "Monday, 8:00 AM", "월요일 오전 8:00".
 struct LocalTime {

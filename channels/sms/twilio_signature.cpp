@@ -1,6 +1,5 @@
 #include "channels/sms/twilio_signature.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -8,6 +7,8 @@
 
 #include <algorithm>
 #include <stdexcept>
+
+#include "daemon/crypto/tokens.hpp"
 
 namespace frontdoor::sms {
 
@@ -48,8 +49,7 @@ bool verify_twilio_signature(std::string_view auth_token, std::string_view url,
                              const FormParams& params, std::string_view header_value) {
   if (auth_token.empty() || header_value.empty()) return false;
   const std::string expected = twilio_signature(auth_token, url, params);
-  return header_value.size() == expected.size() &&
-         CRYPTO_memcmp(header_value.data(), expected.data(), expected.size()) == 0;
+  return crypto::equal_in_constant_time(header_value, expected);
 }
 
 std::optional<FormParams> parse_form(std::string_view body) {

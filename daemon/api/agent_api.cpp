@@ -139,6 +139,10 @@ std::string safe_media_type(const std::string& type) {
   return lower;
 }
 
+void forbid_interpreter(const auth::Agent& agent, const std::string& why) {
+  if (agent.role == auth::Role::interpreter) throw ApiError(ErrorCode::forbidden, why);
+}
+
 bool valid_queue_name(const std::string& name) {
   return !name.empty() && name.size() <= 64 &&
          std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -177,12 +181,16 @@ struct AgentApi::Stream {
     if (!data.is_object()) return;
     auto& in = data.as_object();
     json::object out{{"type", event.type}, {"conversation_id", event.conversation_id}};
-    std::string previous_agent;
+    std::string previous_agent, interpreter;
+    bool note = false;
     if (auto* conv = in.if_contains("conversation"); conv && conv->is_object()) {
-      out["conversation"] = conversation_view(to_fields(conv->as_object()));
+      auto fields = to_fields(conv->as_object());
+      interpreter = fields["interpreter"];
+      out["conversation"] = conversation_view(fields);
     }
     if (auto* msg = in.if_contains("message"); msg && msg->is_object()) {
       auto fields = to_fields(msg->as_object());
+      note = fields["direction"] == "note";
       out["message"] =
           message_view(fields["id"], fields, fields["delivery"], event.conversation_id);
     }
@@ -198,9 +206,11 @@ struct AgentApi::Stream {
         continue;
       }
       const auto& agent = it->second.agent;
-      if (agent.may_see(event.queue, event.agent) || previous_agent == agent.username) {
-        socket->send(text);
-      }
+      const bool allowed =
+          agent.role == auth::Role::interpreter
+              ? interpreter == agent.username && !note
+              : agent.may_see(event.queue, event.agent) || previous_agent == agent.username;
+      if (allowed) socket->send(text);
       ++it;
     }
   }
@@ -266,8 +276,10 @@ void AgentApi::register_routes(http::Router& router) {
                         const std::string& id) -> asio::awaitable<store::Fields> {
     auto conv = co_await store_.conversation(id);
     if (!conv) throw ApiError(ErrorCode::not_found, "no conversation " + id);
-    if (!agent.may_see((*conv)["queue"], (*conv)["agent"])) {
-      throw ApiError(ErrorCode::forbidden, "conversation " + id + " is not in your queues");
+    if (!agent.may_see((*conv)["queue"], (*conv)["agent"], (*conv)["interpreter"])) {
+      throw ApiError(ErrorCode::forbidden, agent.role == auth::Role::interpreter
+                                               ? "you are not interpreting conversation " + id
+                                               : "conversation " + id + " is not in your queues");
     }
     co_return *conv;
   };
@@ -399,7 +411,7 @@ void AgentApi::register_routes(http::Router& router) {
         auto parsed_role = auth::role_from_name(role);
         if (!parsed_role) {
           throw ApiError(ErrorCode::invalid_field,
-                         "role must be agent, supervisor, manager or admin");
+                         "role must be agent, supervisor, manager, admin or interpreter");
         }
         agent.role = *parsed_role;
         agent.display_name = ingest_.checked_text("api", "display_name", agent.display_name, 200);
@@ -447,7 +459,9 @@ void AgentApi::register_routes(http::Router& router) {
           throw ApiError(ErrorCode::invalid_field, "before must be a cursor from next_before");
         }
         if (!agent.sees_all_queues()) {
-          filter.visible_queues = agent.queues;
+          // An interpreter sees what it interprets, never a queue.
+          filter.visible_queues =
+              agent.role == auth::Role::interpreter ? std::vector<std::string>{} : agent.queues;
           if (filter.visible_queues.empty()) filter.visible_queues.push_back("\n");  // none
           filter.viewer = agent.username;
         }
@@ -472,6 +486,9 @@ void AgentApi::register_routes(http::Router& router) {
                }
                json::array messages;
                for (const auto& m : co_await store_.messages(p.at("id"), after)) {
+                 if (agent.role == auth::Role::interpreter && m.fields.at("direction") == "note") {
+                   continue;  // internal notes are for agents
+                 }
                  messages.push_back(message_view(m.id, m.fields, m.delivery, p.at("id")));
                }
                co_return json_response(200, json::object{{"conversation", conversation_view(conv)},
@@ -545,9 +562,16 @@ void AgentApi::register_routes(http::Router& router) {
     return [this, require, visible, direction](
                HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
       auto agent = co_await require(req);
+      forbid_interpreter(agent, "interpreters post interpretations, not replies or notes");
       auto body = http::json_object_body(req);
       auto text =
           ingest_.checked_text("api", "text", http::required_string(body, "text"), kMaxReplyChars);
+      // A reply goes to the interpreter while one interprets, unless the agent sends it as it is.
+      bool direct = false;
+      if (auto* d = body.if_contains("direct"); d && !d->is_null()) {
+        if (!d->is_bool()) throw ApiError(ErrorCode::invalid_field, "direct must be true or false");
+        direct = d->as_bool();
+      }
       if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
         throw ApiError(ErrorCode::missing_field, "text is empty");
       }
@@ -560,23 +584,23 @@ void AgentApi::register_routes(http::Router& router) {
       }
       store::AppendResult appended;
       try {
-        appended =
-            co_await store_.append(p.at("id"), direction, agent.username, agent.display_name, text);
+        appended = co_await store_.append(p.at("id"), direction, agent.username, agent.display_name,
+                                          text, direct);
       } catch (const store::StoreError& e) {
         throw store_error(e);
       }
       std::string delivery, detail;
-      if (direction == "out") {
+      if (appended.direction == "out") {
         auto sent = co_await deliver_.reply(std::move(out), appended);
         delivery = sent.outcome == SendOutcome::accepted   ? "sent"
                    : sent.outcome == SendOutcome::rejected ? "failed"
                                                            : "retrying";
         detail = sent.outcome == SendOutcome::accepted ? sent.provider_id : sent.reason;
       }
-      store::Fields fields{{"direction", direction},
+      store::Fields fields{{"direction", appended.direction},
                            {"author", "agent:" + agent.username},
                            {"author_name", agent.display_name},
-                           {"channel", direction == "out" ? appended.reply_channel : ""},
+                           {"channel", appended.direction == "out" ? appended.reply_channel : ""},
                            {"text", text},
                            {"delivery_detail", detail}};
       auto view = message_view(appended.message_id, fields, delivery);
@@ -619,6 +643,7 @@ void AgentApi::register_routes(http::Router& router) {
       [this, require, visible](HttpRequest& req,
                                const PathParams& p) -> asio::awaitable<HttpResponse> {
         auto agent = co_await require(req);
+        forbid_interpreter(agent, "interpreters do not change a conversation's status");
         auto body = http::json_object_body(req);
         auto status = http::required_string(body, "status");
         if (!known_status(status) || status == "new") {
@@ -641,6 +666,7 @@ void AgentApi::register_routes(http::Router& router) {
       [this, require, visible](HttpRequest& req,
                                const PathParams& p) -> asio::awaitable<HttpResponse> {
         auto agent = co_await require(req);
+        forbid_interpreter(agent, "interpreters do not assign conversations");
         json::object body;
         if (!req.body.empty()) body = http::json_object_body(req);
         auto target = http::optional_string(body, "agent").value_or(agent.username);
@@ -683,6 +709,7 @@ void AgentApi::register_routes(http::Router& router) {
       [this, require, visible](HttpRequest& req,
                                const PathParams& p) -> asio::awaitable<HttpResponse> {
         auto agent = co_await require(req);
+        forbid_interpreter(agent, "interpreters do not transfer conversations");
         auto body = http::json_object_body(req);
         auto queue = http::optional_string(body, "queue");
         auto target = http::optional_string(body, "agent");
@@ -713,6 +740,141 @@ void AgentApi::register_routes(http::Router& router) {
         auto updated = co_await store_.conversation(p.at("id"));
         co_return json_response(200, json::object{{"conversation", conversation_view(*updated)}});
       });
+
+  // Interpreting (docs/interpreting.md). An agent (the holder, or a supervisor) asks for an
+  // interpreter; routing does so by itself when it gives a conversation to an agent without
+  // its language.
+  router.add(
+      "POST", "/api/v1/conversations/{id}/interpreter",
+      [this, require, visible](HttpRequest& req,
+                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+        auto agent = co_await require(req);
+        forbid_interpreter(agent, "agents ask for interpreters");
+        json::object body;
+        if (!req.body.empty()) body = http::json_object_body(req);
+        auto conv = co_await visible(agent, p.at("id"));
+        if (!agent.sees_all_queues() && conv["agent"] != agent.username) {
+          throw ApiError(ErrorCode::forbidden,
+                         "only its holder or a supervisor asks for an "
+                         "interpreter in conversation " +
+                             p.at("id"));
+        }
+        std::string language = http::optional_string(body, "language").value_or(conv["language"]);
+        language = i18n::canonical_tag(language);
+        if (language.empty()) {
+          throw ApiError(ErrorCode::invalid_field,
+                         "language: the conversation's language is unknown; name it (a BCP 47 "
+                         "tag such as so or vi)");
+        }
+        // Into the holder's first language (English when none is listed).
+        std::string into = "en";
+        if (auto holder =
+                co_await agents_.find(conv["agent"].empty() ? agent.username : conv["agent"]);
+            holder && !holder->languages.empty()) {
+          into = holder->languages.front().substr(0, holder->languages.front().find(':'));
+        }
+        bool requested = false;
+        try {
+          requested = co_await store_.request_interpreter(p.at("id"), language, into,
+                                                          agent.username, agent.display_name);
+        } catch (const store::StoreError& e) {
+          throw store_error(e);
+        }
+        if (!requested) {
+          throw ApiError(ErrorCode::conflict,
+                         "an interpreter is already requested for or "
+                         "interpreting conversation " +
+                             p.at("id"));
+        }
+        auto updated = co_await store_.conversation(p.at("id"));
+        co_return json_response(202, json::object{{"conversation", conversation_view(*updated)}});
+      });
+
+  // An interpreter's interpretation of a resident's message (the agent reads it) or of an
+  // agent's reply (the resident receives it).
+  router.add(
+      "POST", "/api/v1/conversations/{id}/interpretations",
+      [this, require, visible](HttpRequest& req,
+                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+        auto agent = co_await require(req);
+        if (agent.role != auth::Role::interpreter) {
+          throw ApiError(ErrorCode::forbidden, "only interpreters post interpretations");
+        }
+        auto body = http::json_object_body(req);
+        auto of = http::required_string(body, "of");
+        auto text = ingest_.checked_text("api", "text", http::required_string(body, "text"),
+                                         kMaxReplyChars);
+        if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+          throw ApiError(ErrorCode::missing_field, "text is empty");
+        }
+        auto conv = co_await visible(agent, p.at("id"));
+        store::Interpreted result;
+        try {
+          result =
+              co_await store_.interpreted(p.at("id"), of, text, agent.username, agent.display_name);
+        } catch (const store::StoreError& e) {
+          if (e.kind() == store::StoreError::Kind::invalid) {
+            throw ApiError(ErrorCode::invalid_field, e.what());
+          }
+          throw store_error(e);
+        }
+        std::string delivery, detail;
+        if (result.direction == "out") {
+          store::AppendResult appended{
+              result.message_id, result.reply_channel, result.reply_address, {}, "out"};
+          auto sent =
+              co_await deliver_.reply(Deliver::outbound(conv, text, agent.display_name), appended);
+          delivery = sent.outcome == SendOutcome::accepted   ? "sent"
+                     : sent.outcome == SendOutcome::rejected ? "failed"
+                                                             : "retrying";
+          detail = sent.outcome == SendOutcome::accepted ? sent.provider_id : sent.reason;
+        }
+        auto stored = co_await store_.message(p.at("id"), result.message_id);
+        auto view = message_view(result.message_id, stored ? stored->fields : store::Fields{},
+                                 delivery, p.at("id"));
+        if (!detail.empty()) view["delivery_detail"] = detail;
+        co_return json_response(201, json::object{{"message", std::move(view)}});
+      });
+
+  router.add("POST", "/api/v1/conversations/{id}/interpreter/leave",
+             [this, require, visible](HttpRequest& req,
+                                      const PathParams& p) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               if (agent.role != auth::Role::interpreter) {
+                 throw ApiError(ErrorCode::forbidden, "only the interpreter leaves");
+               }
+               co_await visible(agent, p.at("id"));
+               try {
+                 co_await store_.interpreter_leaves(p.at("id"), agent.username, "left");
+               } catch (const store::StoreError& e) {
+                 throw store_error(e);
+               }
+               co_return HttpResponse{204, "application/json", "", {}};
+             });
+
+  // The transcript as read side by side: each message with its interpretations beside it.
+  router.add("GET", "/api/v1/conversations/{id}/transcript",
+             [this, require, visible](HttpRequest& req,
+                                      const PathParams& p) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               auto conv = co_await visible(agent, p.at("id"));
+               std::vector<store::Message> all;
+               std::string after;
+               for (;;) {
+                 auto page = co_await store_.messages(p.at("id"), after);
+                 if (page.empty()) break;
+                 after = page.back().id;
+                 for (auto& m : page) all.push_back(std::move(m));
+                 if (page.size() < 1000) break;
+               }
+               if (agent.role == auth::Role::interpreter) {
+                 std::erase_if(all, [](const store::Message& m) {
+                   auto it = m.fields.find("direction");
+                   return it != m.fields.end() && it->second == "note";
+                 });
+               }
+               co_return json_response(200, transcript_view(conv, all, p.at("id")));
+             });
 
   router.add_websocket(
       "/api/v1/stream",

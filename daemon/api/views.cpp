@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <ctime>
+#include <map>
 
 namespace frontdoor::api {
 
@@ -61,6 +62,9 @@ boost::json::object conversation_view(const store::Fields& c) {
       {"language", string_or_null(c, "language")},
       {"language_source", string_or_null(c, "language_source")},
       {"agent", string_or_null(c, "agent")},
+      {"interpreter", string_or_null(c, "interpreter")},
+      {"interpretation", string_or_null(c, "interpretation")},
+      {"needs_interpreter", string_or_null(c, "needs_interpreter")},
       {"contact",
        {{"id", string_or_null(c, "contact")}, {"display_name", string_or_null(c, "display_name")}}},
       {"subject", string_or_null(c, "subject")},
@@ -146,6 +150,9 @@ boost::json::object message_view(const std::string& id, const store::Fields& m,
       {"language", string_or_null(m, "language")},
       {"created_at", time_or_null(m, "created_at")},
   };
+  if (auto it = m.find("interpretation_of"); it != m.end() && !it->second.empty()) {
+    out["interpretation_of"] = it->second;
+  }
   if (!delivery.empty()) out["delivery"] = delivery;
   if (auto it = m.find("delivery_detail"); it != m.end() && !it->second.empty()) {
     out["delivery_detail"] = it->second;
@@ -183,6 +190,27 @@ boost::json::object message_view(const std::string& id, const store::Fields& m,
         {"trimmed", m.count("full_text") > 0}, {"text", base + "/full"}, {"raw", base + "/raw"}};
   }
   return out;
+}
+
+boost::json::object transcript_view(const store::Fields& conversation,
+                                    const std::vector<store::Message>& messages,
+                                    const std::string& conversation_id) {
+  boost::json::array entries;
+  std::map<std::string, std::size_t> entry_of;  // original message id → its entry
+  for (const auto& m : messages) {
+    auto view = message_view(m.id, m.fields, m.delivery, conversation_id);
+    auto of = m.fields.find("interpretation_of");
+    if (of != m.fields.end() && !of->second.empty()) {
+      if (auto it = entry_of.find(of->second); it != entry_of.end()) {
+        entries[it->second].as_object()["interpretations"].as_array().push_back(std::move(view));
+        continue;
+      }
+    }
+    entry_of[m.id] = entries.size();
+    entries.push_back(boost::json::object{{"message", std::move(view)},
+                                          {"interpretations", boost::json::array{}}});
+  }
+  return {{"conversation", conversation_view(conversation)}, {"entries", std::move(entries)}};
 }
 
 }  // namespace frontdoor::api

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/store/conversation_store.hpp"
 
@@ -13,11 +14,13 @@ namespace frontdoor::api {
 std::string iso_time(const std::string& epoch_ms);
 
 // {id, status, queue, priority, origin_channel, reply_channel, language, language_source,
-//  agent, contact{id, display_name}, subject, created_at, updated_at, first_response_at,
-//  resolved_at, message_count, attributes{…}}
+//  agent, interpreter, interpretation (requested | vendor_requested | active | escalated | ended),
+//  needs_interpreter, contact{id, display_name}, subject, created_at, updated_at,
+//  first_response_at, resolved_at, message_count, attributes{…}}
 boost::json::object conversation_view(const store::Fields& conversation);
 
-// {id, direction, author, author_name, channel, text, language, created_at, delivery?,
+// {id, direction, author, author_name, channel, text, language, created_at, interpretation_of?,
+//  delivery?,
 //  delivery_detail?, attachments?: [url, …], auto_submitted?, original?: {trimmed, text, raw}}.
 // Files frontdoor keeps (a mail's attachments, its raw message) are given as API URLs under
 // /api/v1/conversations/<conversation_id>/messages/<id>/, so only with `conversation_id`.
@@ -28,6 +31,13 @@ boost::json::object message_view(const std::string& id, const store::Fields& fie
 // {queue, waiting, longest_wait_s, agents_available, offered, answered, service_level,
 //  average_first_response_s, resolved, first_contact_resolution}: the ratios null until there
 //  is something to divide by.
+// A conversation's messages as read side by side (GET …/transcript): {conversation, entries},
+// each entry an original message with the interpretations of it ("interpretations", in order);
+// an interpretation whose original is not among `messages` stands as an entry of its own.
+boost::json::object transcript_view(const store::Fields& conversation,
+                                    const std::vector<store::Message>& messages,
+                                    const std::string& conversation_id);
+
 boost::json::object queue_view(const store::ConversationStore::QueueStats& stats);
 
 // A kept file a message names ("attachments/ab/<sha256>?name=…&type=…", "mail/ab/<sha256>.eml"):

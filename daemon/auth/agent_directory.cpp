@@ -66,6 +66,7 @@ std::optional<Role> role_from_name(std::string_view name) {
   if (name == "supervisor") return Role::supervisor;
   if (name == "manager") return Role::manager;
   if (name == "admin") return Role::admin;
+  if (name == "interpreter") return Role::interpreter;
   return std::nullopt;
 }
 
@@ -79,11 +80,15 @@ std::string_view role_name(Role role) {
       return "manager";
     case Role::admin:
       return "admin";
+    case Role::interpreter:
+      return "interpreter";
   }
   return "agent";
 }
 
-bool Agent::may_see(const std::string& queue, const std::string& holder) const {
+bool Agent::may_see(const std::string& queue, const std::string& holder,
+                    const std::string& interpreter) const {
+  if (role == Role::interpreter) return interpreter == username;
   if (sees_all_queues() || holder == username) return true;
   return std::find(queues.begin(), queues.end(), queue) != queues.end();
 }

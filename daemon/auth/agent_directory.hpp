@@ -19,7 +19,9 @@
 
 namespace frontdoor::auth {
 
-enum class Role { agent, supervisor, manager, admin };
+// interpreter: interprets conversations between residents and agents (language pairs: any two
+// of its languages); sees only the conversations it interprets, never internal notes.
+enum class Role { agent, supervisor, manager, admin, interpreter };
 std::optional<Role> role_from_name(std::string_view name);
 std::string_view role_name(Role role);
 
@@ -32,9 +34,11 @@ struct Agent {
   std::string capacity;              // "webchat:3,sms:4"; empty = routing.capacity
   std::string presence = "offline";  // available | away | offline
 
-  // Supervisors and admins see every queue; others their queues and what they hold.
+  // Supervisors and admins see every queue; others their queues and what they hold;
+  // interpreters only what they interpret.
   bool sees_all_queues() const { return role == Role::supervisor || role == Role::admin; }
-  bool may_see(const std::string& queue, const std::string& holder) const;
+  bool may_see(const std::string& queue, const std::string& holder,
+               const std::string& interpreter = {}) const;
 };
 
 struct NewAgent {

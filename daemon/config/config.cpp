@@ -379,6 +379,45 @@ constexpr Option kOptions[] = {
      .doc = "Seconds after an agent's last live inbox closed (a closed laptop, a lost network) "
             "before the agent goes offline and the conversations it held go back to their "
             "queues. An agent who never opened the inbox's stream is not affected."},
+    {.name = "interpreters.enabled",
+     .field = member<&Config::interpreters, &Config::Interpreters::enabled>,
+     .doc = "When routing gives a conversation to an agent who does not read its language, ask "
+            "for an interpreter (the pool, then the vendor, then a supervisor). Agents may "
+            "always ask for one themselves."},
+    {.name = "interpreters.capacity",
+     .field = member<&Config::interpreters, &Config::Interpreters::capacity>,
+     .min = 1,
+     .max = 50,
+     .doc = "Conversations an interpreter of the pool interprets at once, unless the "
+            "interpreter's own capacity says interpret: N."},
+    {.name = "interpreters.pool_wait_s",
+     .field = member<&Config::interpreters, &Config::Interpreters::pool_wait_s>,
+     .min = 0,
+     .max = 3600,
+     .doc = "Seconds to look for a free interpreter of the pool before asking the vendor (or, "
+            "without one, alerting a supervisor)."},
+    {.name = "interpreters.response_timeout_s",
+     .field = member<&Config::interpreters, &Config::Interpreters::response_timeout_s>,
+     .min = 1,
+     .max = 3600,
+     .doc = "A message waiting this long for its interpretation sends the interpreter away; "
+            "another is looked for (then the vendor, then a supervisor)."},
+    {.name = "interpreters.vendor_url",
+     .field = member<&Config::interpreters, &Config::Interpreters::vendor_url>,
+     .valid = is_public_url,
+     .expect = "empty, or an http(s) URL without a trailing slash",
+     .doc = "Base URL of an interpreting vendor's API: /requests and /messages are appended "
+            "(docs/interpreting.md). Empty: no vendor."},
+    {.name = "interpreters.vendor_secret",
+     .field = member<&Config::interpreters, &Config::Interpreters::vendor_secret>,
+     .secret = true,
+     .doc = "Shared key of the HMAC-SHA256 signatures on requests to the vendor and on its "
+            "webhook. Set it through the environment."},
+    {.name = "interpreters.vendor_timeout_s",
+     .field = member<&Config::interpreters, &Config::Interpreters::vendor_timeout_s>,
+     .min = 1,
+     .max = 600,
+     .doc = "Seconds the vendor has to name an interpreter before a supervisor is alerted."},
     {.name = "i18n.languages",
      .field = member<&Config::i18n, &Config::I18n::languages>,
      .valid = is_language_tag_list,
@@ -1056,6 +1095,11 @@ class Loader {
     need(cfg_.sms.kannel.enabled, "kannel", "numbers", cfg_.sms.kannel.numbers);
     need(cfg_.sms.kannel.enabled, "kannel", "sendsms_url", cfg_.sms.kannel.sendsms_url);
     need(cfg_.sms.kannel.enabled, "kannel", "secret", cfg_.sms.kannel.secret);
+    // A vendor's webhook is only believed when signed, and it signs what we send.
+    if (!cfg_.interpreters.vendor_url.empty() && cfg_.interpreters.vendor_secret.empty()) {
+      problems.emplace_back(
+          "interpreters.vendor_secret is required when interpreters.vendor_url is set");
+    }
     if (cfg_.sms.enabled && !cfg_.sms.twilio.enabled && !cfg_.sms.kannel.enabled) {
       problems.emplace_back(
           "channels.sms.enabled is true but no provider is: enable channels.sms.twilio or "

@@ -84,6 +84,18 @@ struct Config {
     int service_level_s = 25;  // the target: an agent has a conversation within this
   } routing;
 
+  // Interpreters (docs/interpreting.md): the internal pool (agents with role interpreter) and an
+  // optional external vendor over HTTP.
+  struct Interpreters {
+    bool enabled = true;           // routing asks for an interpreter when no agent has the language
+    int capacity = 2;              // conversations an interpreter takes at once ("interpret:N" own)
+    int pool_wait_s = 30;          // looking in the pool before the vendor, then a supervisor
+    int response_timeout_s = 120;  // a message waiting this long: another interpreter
+    std::string vendor_url;        // empty: no vendor
+    std::string vendor_secret;     // HMAC-SHA256 key, both ways
+    int vendor_timeout_s = 15;
+  } interpreters;
+
   // The city's languages and how a resident's language is recognized (docs/languages.md).
   struct I18n {
     std::string languages = "en,es,vi,zh-Hans,zh-Hant,ru,uk,ro,ja,ko,so,ar,lo,ne,km,fil";

@@ -1,15 +1,10 @@
 #include "daemon/routing/router.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include "daemon/api/views.hpp"
 #include "daemon/events/event_bus.hpp"
+#include "daemon/events/pass_loop.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/redis/redis_client.hpp"
@@ -27,9 +22,10 @@ constexpr auto kRetrySoon = std::chrono::milliseconds(100);
 }  // namespace
 
 struct Router::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::any_io_executor executor, const Config::Routing& config,
-       store::ConversationStore& store, events::EventBus& events)
-      : config(config), store(store), events(events), timer(asio::make_strand(executor)) {
+  Impl(const Config::Routing& config, store::ConversationStore& store, events::EventBus& events,
+       bool request_interpreters)
+      : config(config), store(store), events(events) {
+    settings.request_interpreters = request_interpreters;
     settings.capacity = config.capacity;
     settings.language_wait_ms = config.language_wait_s * 1000LL;
     settings.scan = config.scan;
@@ -38,42 +34,10 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
   const Config::Routing& config;
   store::ConversationStore& store;
   events::EventBus& events;
-  asio::steady_timer timer;  // on a strand: the loop, kick() and stop() never run at once
+  std::shared_ptr<events::PassLoop> loop;
   store::ConversationStore::RouteSettings settings;
   events::EventBus::Subscription subscription;
-  bool stopped = false;
-  bool again = false;  // something changed while a pass ran
   std::chrono::steady_clock::time_point next_stats{};
-
-  // Something changed: route again now (several changes make one pass).
-  void kick() {
-    asio::post(timer.get_executor(), [self = shared_from_this()] {
-      self->again = true;
-      self->timer.cancel();
-    });
-  }
-
-  asio::awaitable<void> run() {
-    auto keep = shared_from_this();
-    std::chrono::milliseconds wait = kIdleCheck;
-    while (!stopped) {
-      again = false;
-      wait = kIdleCheck;
-      try {
-        co_await pass();
-      } catch (const redis::RedisUnavailable&) {
-        // Readiness says so (/readyz). Soon again: at start the link is usually a moment away.
-        wait = kRetrySoon;
-      } catch (const std::exception& e) {
-        log::warn("routing_failed", {{"error", e.what()}});
-      }
-      if (stopped) break;
-      if (again) continue;
-      timer.expires_after(wait);
-      boost::system::error_code ignored;
-      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    }
-  }
 
   // Each queue's figures as gauges, for /metrics (every kStatsEvery): cluster-wide, from the
   // store, so every instance shows the same.
@@ -123,7 +87,7 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     }
     int assigned = 0;
     for (const auto& queue : co_await store.queues()) {
-      while (!stopped && assigned < kMaxPerPass) {
+      while (assigned < kMaxPerPass) {
         auto routed = co_await store.route(queue, settings);
         if (!routed) break;
         ++assigned;
@@ -139,31 +103,36 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Router::Router(asio::any_io_executor executor, const Config::Routing& config,
-               store::ConversationStore& store, events::EventBus& events)
-    : impl_(std::make_shared<Impl>(std::move(executor), config, store, events)) {}
+               store::ConversationStore& store, events::EventBus& events, bool request_interpreters)
+    : impl_(std::make_shared<Impl>(config, store, events, request_interpreters)) {
+  std::weak_ptr<Impl> weak = impl_;
+  impl_->loop = std::make_shared<events::PassLoop>(std::move(executor), "routing",
+                                                   events::PassLoop::Timing{kIdleCheck, kRetrySoon},
+                                                   [weak]() -> asio::awaitable<void> {
+                                                     if (auto impl = weak.lock())
+                                                       co_await impl->pass();
+                                                   });
+}
 
 Router::~Router() { stop(); }
 
 void Router::start() {
   if (!impl_->config.enabled) return;
-  std::weak_ptr<Impl> weak = impl_;
-  impl_->subscription = impl_->events.subscribe([weak](const events::Event& event) {
+  std::weak_ptr<events::PassLoop> loop = impl_->loop;
+  impl_->subscription = impl_->events.subscribe([loop](const events::Event& event) {
     // Whatever can make an assignment possible: a conversation that arrived, came back or
     // ended (capacity freed), an agent who became available.
     if (event.type == "conversation.created" || event.type == "conversation.updated" ||
         event.type == "agent.updated") {
-      if (auto impl = weak.lock()) impl->kick();
+      if (auto l = loop.lock()) l->kick();
     }
   });
-  asio::co_spawn(impl_->timer.get_executor(), impl_->run(), asio::detached);
+  impl_->loop->start();
 }
 
 void Router::stop() {
   impl_->subscription.reset();
-  asio::post(impl_->timer.get_executor(), [impl = impl_] {
-    impl->stopped = true;
-    impl->timer.cancel();
-  });
+  impl_->loop->stop();
 }
 
 }  // namespace frontdoor::routing

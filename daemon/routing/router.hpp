@@ -11,8 +11,8 @@
 //     agent became available (conversation.* and agent.updated events on the shared stream);
 //     and at least every second (a language wait ran out, an event was missed).
 //  3. A conversation in a language no available agent speaks waits routing.language_wait_s;
-//     then any agent of its queue takes it, it is marked needs_interpreter, and its transcript
-//     says so.
+//     then any agent of its queue takes it, it is marked needs_interpreter, its transcript says
+//     so, and an interpreter is requested in the same step.
 //  4. An agent whose live inbox (/api/v1/stream, on any instance) has been closed for
 //     routing.offline_grace_s goes offline, and what it held goes back to its queue
 //     (liveness.lua; the inbox's stream says the agent is there every grace/3, at most 10 s).
@@ -36,8 +36,11 @@ namespace routing {
 
 class Router {
  public:
+  // request_interpreters: an assignment to an agent without the language also asks for an
+  // interpreter (interpreters.enabled; daemon/interpreting/interpreting.hpp finds one).
   Router(boost::asio::any_io_executor executor, const Config::Routing& config,
-         store::ConversationStore& store, events::EventBus& events);
+         store::ConversationStore& store, events::EventBus& events,
+         bool request_interpreters = true);
   ~Router();
   void start();
   void stop();

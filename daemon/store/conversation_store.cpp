@@ -8,7 +8,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put, consent, outbox, route, presence, liveness, transfer;
+    session_put, consent, outbox, route, presence, liveness, transfer, interpret;
 }
 
 namespace {
@@ -69,6 +69,10 @@ const Script& transfer_script() {
   static const Script s = make("transfer", lua::transfer);
   return s;
 }
+const Script& interpret_script() {
+  static const Script s = make("interpret", lua::interpret);
+  return s;
+}
 const Script& list_script() {
   static const Script s = make("list", lua::list);
   return s;
@@ -120,6 +124,9 @@ boost::asio::awaitable<RedisReply> ConversationStore::run(const Script& s,
     }
     if (text.starts_with("conflict ")) {
       throw StoreError(StoreError::Kind::conflict, std::string(text.substr(9)));
+    }
+    if (text.starts_with("invalid ")) {
+      throw StoreError(StoreError::Kind::invalid, std::string(text.substr(8)));
     }
     throw std::runtime_error("script " + s.name() + " failed: " + reply.str);
   }
@@ -285,16 +292,15 @@ boost::asio::awaitable<ListPage> ConversationStore::list(const ListFilter& f) {
   co_return page;
 }
 
-boost::asio::awaitable<AppendResult> ConversationStore::append(const std::string& conversation_id,
-                                                               const std::string& direction,
-                                                               const std::string& agent,
-                                                               const std::string& author_name,
-                                                               const std::string& text) {
+boost::asio::awaitable<AppendResult> ConversationStore::append(
+    const std::string& conversation_id, const std::string& direction, const std::string& agent,
+    const std::string& author_name, const std::string& text, bool direct) {
   RedisReply reply = co_await run(
-      append_script(), args(conversation_id, direction, agent.empty() ? "system" : "agent:" + agent,
-                            author_name, text, agent, std::to_string(settings_.events_maxlen)));
-  co_return AppendResult{element(reply, 0), element(reply, 1), element(reply, 2),
-                         element(reply, 3)};
+      append_script(),
+      args(conversation_id, direction, agent.empty() ? "system" : "agent:" + agent, author_name,
+           text, agent, std::to_string(settings_.events_maxlen), direct ? "direct" : ""));
+  co_return AppendResult{element(reply, 0), element(reply, 1), element(reply, 2), element(reply, 3),
+                         element(reply, 4)};
 }
 
 boost::asio::awaitable<std::string> ConversationStore::set_status(
@@ -369,7 +375,8 @@ boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> Conve
   RedisReply reply =
       co_await run(route_script(), args(queue, std::to_string(settings.scan), settings.capacity,
                                         std::to_string(settings_.events_maxlen),
-                                        std::to_string(settings.language_wait_ms)));
+                                        std::to_string(settings.language_wait_ms),
+                                        settings.request_interpreters ? "1" : "0"));
   if (reply.elements.size() != 2) co_return std::nullopt;
   co_return std::pair{reply.elements[0].str, reply.elements[1].str};
 }
@@ -439,6 +446,62 @@ boost::asio::awaitable<std::vector<ConversationStore::QueueStats>> ConversationS
     out.push_back(std::move(q));
   }
   co_return out;
+}
+
+boost::asio::awaitable<bool> ConversationStore::request_interpreter(
+    const std::string& conversation_id, const std::string& language, const std::string& into,
+    const std::string& by, const std::string& by_name) {
+  RedisReply reply = co_await run(
+      interpret_script(), args("request", conversation_id, std::to_string(settings_.events_maxlen),
+                               language, into, "agent:" + by, by_name));
+  co_return reply.integer == 1;
+}
+
+boost::asio::awaitable<std::vector<std::string>> ConversationStore::interpretations_due(int limit) {
+  RedisReply reply = co_await run(interpret_script(), args("due", std::to_string(limit)));
+  std::vector<std::string> ids;
+  for (const auto& e : reply.elements) ids.push_back(e.str);
+  co_return ids;
+}
+
+boost::asio::awaitable<InterpretStep> ConversationStore::interpret_tick(
+    const std::string& conversation_id, const InterpretSettings& settings,
+    const std::string& notice) {
+  RedisReply reply = co_await run(
+      interpret_script(),
+      args("tick", conversation_id, std::to_string(settings_.events_maxlen),
+           std::to_string(settings.pool_wait_ms), std::to_string(settings.response_timeout_ms),
+           settings.vendor ? "1" : "0", std::to_string(settings.vendor_timeout_ms),
+           std::to_string(settings.capacity), notice));
+  InterpretStep step{element(reply, 0), element(reply, 1), element(reply, 2), {}};
+  for (std::size_t i = 3; i < reply.elements.size(); ++i) step.forward.push_back(element(reply, i));
+  co_return step;
+}
+
+boost::asio::awaitable<bool> ConversationStore::vendor_answered(const std::string& conversation_id,
+                                                                bool joined,
+                                                                const std::string& detail) {
+  RedisReply reply = co_await run(interpret_script(),
+                                  args(joined ? "vendor_joined" : "vendor_failed", conversation_id,
+                                       std::to_string(settings_.events_maxlen), detail));
+  co_return reply.integer == 1;
+}
+
+boost::asio::awaitable<Interpreted> ConversationStore::interpreted(
+    const std::string& conversation_id, const std::string& of, const std::string& text,
+    const std::string& interpreter, const std::string& author_name, const std::string& event_id) {
+  RedisReply reply =
+      co_await run(interpret_script(),
+                   args("interpreted", conversation_id, std::to_string(settings_.events_maxlen), of,
+                        text, interpreter, author_name, event_id));
+  co_return Interpreted{element(reply, 0), element(reply, 1), element(reply, 2), element(reply, 3)};
+}
+
+boost::asio::awaitable<void> ConversationStore::interpreter_leaves(
+    const std::string& conversation_id, const std::string& interpreter, const std::string& reason) {
+  co_await run(
+      interpret_script(),
+      args("leave", conversation_id, std::to_string(settings_.events_maxlen), interpreter, reason));
 }
 
 }  // namespace frontdoor::store

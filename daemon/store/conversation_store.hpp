@@ -49,6 +49,29 @@ struct AppendResult {
   std::string reply_channel;
   std::string reply_address;
   std::string status;
+  std::string direction;  // as stored: a reply becomes "for_interpreter" while one interprets
+};
+
+// Interpreting (interpret.lua; docs/interpreting.md).
+struct InterpretSettings {
+  long long pool_wait_ms = 30000;          // looking in the pool before the vendor / a supervisor
+  long long response_timeout_ms = 120000;  // an interpreter's answer, before another is found
+  long long vendor_timeout_ms = 15000;
+  bool vendor = false;  // a vendor is configured
+  int capacity = 2;     // conversations an interpreter takes at once (theirs: "interpret:N")
+};
+// One step of a conversation's interpretation: action is none | waiting | joined | vendor |
+// escalated | active; notice_message_id names the resident's notice to deliver; forward the
+// messages to send to a vendor interpreter.
+struct InterpretStep {
+  std::string action, interpreter, notice_message_id;
+  std::vector<std::string> forward;
+};
+struct Interpreted {
+  std::string message_id;
+  std::string direction;  // "interpretation" (for the agent) | "out" (for the resident) |
+                          // "duplicate" (an event seen before)
+  std::string reply_channel, reply_address;
 };
 
 // Replies due for another attempt (see schedule_retry).
@@ -99,7 +122,7 @@ class ConversationStore {
                                               const std::string& direction,
                                               const std::string& agent,
                                               const std::string& author_name,
-                                              const std::string& text);
+                                              const std::string& text, bool direct = false);
   boost::asio::awaitable<std::string> set_status(const std::string& conversation_id,
                                                  const std::string& status,
                                                  const std::string& agent,
@@ -164,6 +187,7 @@ class ConversationStore {
     std::string capacity;  // default per channel, "webchat:3,sms:4"
     long long language_wait_ms = 60000;
     int scan = 50;
+    bool request_interpreters = true;  // an assignment without the language asks for one
   };
   boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> route(
       const std::string& queue, const RouteSettings& settings);
@@ -186,6 +210,33 @@ class ConversationStore {
   // `grace_ms`, which go offline with what they held requeued (their usernames).
   boost::asio::awaitable<void> agent_seen(const std::string& username);
   boost::asio::awaitable<std::vector<std::string>> sweep_gone_agents(long long grace_ms);
+
+  // Interpreting (interpret.lua). An agent asks for an interpreter between `language` and
+  // `into` (false: one is already being looked for or is there).
+  boost::asio::awaitable<bool> request_interpreter(const std::string& conversation_id,
+                                                   const std::string& language,
+                                                   const std::string& into, const std::string& by,
+                                                   const std::string& by_name);
+  // Conversations whose next interpreting step is due.
+  boost::asio::awaitable<std::vector<std::string>> interpretations_due(int limit);
+  // The next step for one (`notice`: what the resident is told, "" for nothing).
+  boost::asio::awaitable<InterpretStep> interpret_tick(const std::string& conversation_id,
+                                                       const InterpretSettings& settings,
+                                                       const std::string& notice);
+  // The vendor sent an interpreter (`detail`: its id) or nobody (`detail`: why). False when
+  // the vendor was no longer being asked.
+  boost::asio::awaitable<bool> vendor_answered(const std::string& conversation_id, bool joined,
+                                               const std::string& detail);
+  // `interpreter` ("<username>" or "vendor:<id>") interprets message `of`; a repeated
+  // `event_id` (a vendor's) gives the first message back with direction "duplicate".
+  boost::asio::awaitable<Interpreted> interpreted(const std::string& conversation_id,
+                                                  const std::string& of, const std::string& text,
+                                                  const std::string& interpreter,
+                                                  const std::string& author_name,
+                                                  const std::string& event_id = {});
+  boost::asio::awaitable<void> interpreter_leaves(const std::string& conversation_id,
+                                                  const std::string& interpreter,
+                                                  const std::string& reason);
 
   // A lease on work only one instance may do at a time (polling one mailbox folder), kept at
   // lease:<name> for ttl_ms: true when `owner` holds it now (taken, or renewed because it held

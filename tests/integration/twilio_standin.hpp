@@ -9,8 +9,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "tests/integration/http_standin.hpp"
 
 namespace frontdoor::testing {
 
@@ -25,8 +26,8 @@ class TwilioStandin {
  public:
   TwilioStandin();
   ~TwilioStandin();
-  unsigned short port() const { return port_; }
-  std::string api_base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  unsigned short port() const { return server_->port(); }
+  std::string api_base() const { return server_->base_url(); }
   // The next requests get these statuses (e.g. {500, 500} then normal 201s).
   void fail_next(std::vector<int> statuses);
   // Waits until at least `count` sends were recorded (or the timeout); returns them all.
@@ -34,18 +35,14 @@ class TwilioStandin {
   std::size_t requests() const;
 
  private:
-  void serve(int fd);
+  StandinResponse answer(const StandinRequest& request);
 
-  unsigned short port_;
-  int listener_ = -1;
-  std::thread acceptor_;
-  std::vector<std::thread> connections_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<int> failures_;
   std::vector<StandinSend> sends_;
   std::size_t requests_ = 0;
-  bool stopping_ = false;
+  std::unique_ptr<HttpStandin> server_;  // last: stops before what its handler uses
 };
 
 }  // namespace frontdoor::testing

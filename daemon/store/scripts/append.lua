@@ -7,13 +7,19 @@
 --       5 text           NFC UTF-8
 --       6 agent          username of the author when an agent, else empty
 --       7 events_maxlen
+--       8 "direct": a reply goes to the resident as written even while an interpreter is
+--         requested or there (the agent knows the resident reads it)
 --
 -- A reply ("out") to a conversation nobody holds makes the replying agent its holder (it leaves
 -- the queue), records first_response_at once, sets status pending_resident and marks the
 -- message's delivery "pending" in conv:{id}:delivery. last_reply keeps the newest reply's text
 -- (Open311 shows it as status_notes). A reply to a resolved conversation reopens it. Notes and system lines change no status.
 --
--- Returns {message_id, reply_channel, reply_address, status}.
+-- While an interpretation is under way (requested, active, escalated) a reply is for the
+-- interpreter: stored as "for_interpreter" (no delivery), waiting for its interpretation, which
+-- is what the resident receives (interpret.lua). It counts as the agent's response all the same.
+--
+-- Returns {message_id, reply_channel, reply_address, status, direction as stored}.
 -- Errors: "not_found …" (no such conversation), "conflict …" (a reply to a closed one).
 local conv_id, direction, author, author_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local text, agent, maxlen = ARGV[5], ARGV[6], ARGV[7]
@@ -26,7 +32,7 @@ end
 
 local now = now_ms()
 local fields = redis.call('HMGET', key, 'reply_channel', 'queue', 'agent', 'first_response_at',
-  'contact')
+  'contact', 'interpretation')
 local reply_channel, queue, holder, first_response = fields[1], fields[2], fields[3], fields[4]
 if direction == 'out' and status == 'resolved' then reopen(conv_id, fields[5]) end
 local events = {}
@@ -52,13 +58,19 @@ if direction == 'out' then
   events[#events + 1] = 'conversation.updated'
 end
 
+local stored = direction
+if direction == 'out' and interpreting(fields[6]) and ARGV[8] ~= 'direct' then
+  stored = 'for_interpreter'
+end
 local message = append_message(conv_id, {
-  'direction', direction, 'author', author, 'author_name', author_name,
-  'channel', direction == 'out' and reply_channel or '', 'text', text,
+  'direction', stored, 'author', author, 'author_name', author_name,
+  'channel', stored == 'out' and reply_channel or '', 'text', text,
   'created_at', tostring(now)})
-if direction == 'out' then
+if stored == 'out' then
   redis.call('HSET', key .. ':delivery', message.id, 'pending')
   message.delivery = 'pending'
+elseif stored == 'for_interpreter' then
+  to_interpret(conv_id, message.id, now)
 end
 redis.call('HSET', key, 'last_message_id', message.id)
 redis.call('HINCRBY', key, 'message_count', 1)
@@ -67,4 +79,4 @@ redis.call('ZADD', 'convs', now, conv_id)
 local conv = conversation(conv_id)
 for _, event_type in ipairs(events) do publish(maxlen, event_type, conv, {}) end
 publish(maxlen, 'message.created', conv, {message = message})
-return {message.id, conv.reply_channel, conv.reply_address, conv.status}
+return {message.id, conv.reply_channel, conv.reply_address, conv.status, stored}

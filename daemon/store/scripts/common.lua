@@ -102,3 +102,138 @@ local function answered(conv_id, now)
     stat(queue, 'answered_in_target', 1)
   end
 end
+
+-- Agents' skills, shared by routing and interpreting.
+local function parse_capacity(text, into)
+  for channel, n in string.gmatch(text or '', '([%w_%-]+):(%d+)') do into[channel] = tonumber(n) end
+  return into
+end
+
+local function list_has(csv, wanted)
+  for item in string.gmatch(csv or '', '[^,%s]+') do
+    if item == wanted then return true end
+  end
+  return false
+end
+
+-- "es-MX" serves "es"; "zh-Hant" only "zh-Hant" (and "zh-TW", "zh-HK").
+local function base(tag)
+  local primary, rest = string.match(tag, '^(%a+)(.*)$')
+  primary = string.lower(primary or tag)
+  if primary == 'zh' then
+    local script = string.match(rest, '%-(%a%a%a%a)')
+    if not script then
+      local region = string.upper(string.match(rest, '%-(%a%a)$') or '')
+      script = (region == 'TW' or region == 'HK' or region == 'MO') and 'Hant' or 'Hans'
+    end
+    return 'zh-' .. script
+  end
+  return primary
+end
+
+-- Chinese whose script is not known ("zh": characters both scripts share) is read by anyone
+-- who reads Chinese.
+local function speaks(languages, language)
+  local wanted = base(language)
+  local any_chinese = string.lower(language) == 'zh'
+  for item in string.gmatch(languages or '', '[^,%s]+') do
+    local tag = string.match(item, '^([^:]+)')  -- "es:4": proficiency after the colon
+    if tag and (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-')) then
+      return true
+    end
+  end
+  return false
+end
+
+-- Interpreting (interpret.lua has the whole life; docs/interpreting.md). A conversation's
+-- interpretation is requested → (vendor_requested) → active, or escalated when nobody could be
+-- found in time, and ended when the conversation is resolved or closed. What still needs
+-- interpreting (the resident's messages, the agent's replies) waits in conv:{id}:uninterpreted
+-- (message id → when it arrived); interpret:due orders conversations by when interpret.lua's
+-- tick must look at them next.
+local function interpreting(state)
+  return state == 'requested' or state == 'vendor_requested' or state == 'active' or
+    state == 'escalated'
+end
+
+-- Something to interpret arrived: the tick looks at the conversation soon (a vendor gets it, a
+-- time-out is scheduled).
+local function to_interpret(conv_id, message_id, now)
+  redis.call('ZADD', conv_key(conv_id) .. ':uninterpreted', 'NX', now, message_id)
+  redis.call('ZADD', 'interpret:due', 'NX', now, conv_id)
+end
+
+-- Asks for an interpreter between the resident's `language` and the agents' `into`, once per
+-- conversation while one is being looked for or is there. The resident's latest messages
+-- (at most 20) are what the interpreter starts with. Returns the system line's message, or nil
+-- when an interpretation is already under way.
+local function request_interpreter(conv_id, language, into, now, author, author_name)
+  local key = conv_key(conv_id)
+  if interpreting(redis.call('HGET', key, 'interpretation')) then return nil end
+  redis.call('HSET', key, 'interpretation', 'requested', 'needs_interpreter', language,
+    'interpret_language', into, 'interpreter_requested_at', now)
+  redis.call('HDEL', key, 'interpreter_tried', 'vendor_tried', 'escalated_at')
+  local recent = redis.call('XREVRANGE', key .. ':msgs', '+', '-', 'COUNT', 50)
+  local taken = 0
+  for _, entry in ipairs(recent) do
+    local m = hash_to_table(entry[2])
+    if m.direction == 'in' and taken < 20 then
+      redis.call('ZADD', key .. ':uninterpreted', 'NX', tonumber(m.created_at or now), entry[1])
+      taken = taken + 1
+    end
+  end
+  redis.call('ZADD', 'interpret:due', now, conv_id)
+  return append_message(conv_id, {
+    'direction', 'system', 'author', author, 'author_name', author_name,
+    'text', 'interpreter requested (' .. language .. ' ↔ ' .. into .. ')',
+    'created_at', tostring(now)})
+end
+
+-- The interpreter leaves (the conversation ended, they did not answer, they left): their load
+-- drops; the conversation keeps `interpreter` as who interpreted last.
+local function interpreter_leaves(conv_id)
+  local key = conv_key(conv_id)
+  local who, kind = unpack(redis.call('HMGET', key, 'interpreter', 'interpreter_kind'))
+  if who and kind == 'pool' then
+    redis.call('SREM', 'agent:{' .. who .. '}:interpreting', conv_id)
+  end
+  return who
+end
+
+local function end_interpretation(conv_id)
+  local key = conv_key(conv_id)
+  if not interpreting(redis.call('HGET', key, 'interpretation')) then return end
+  interpreter_leaves(conv_id)
+  redis.call('HSET', key, 'interpretation', 'ended')
+  redis.call('ZREM', 'interpret:due', conv_id)
+  redis.call('DEL', key .. ':uninterpreted')
+end
+
+-- A system line in the transcript, as the conversation's latest message.
+local function system_line(conv_id, author, author_name, text, now)
+  local message = append_message(conv_id, {
+    'direction', 'system', 'author', author, 'author_name', author_name,
+    'text', text, 'created_at', tostring(now)})
+  redis.call('HSET', conv_key(conv_id), 'last_message_id', message.id)
+  redis.call('ZADD', 'convs', now, conv_id)
+  return message
+end
+
+-- The interpreter is gone from a conversation still under way (no answer in time, they left,
+-- their inbox closed): another is looked for at once, never the same one for this request.
+local function interpreter_gone(conv_id, why, now, maxlen)
+  local key = conv_key(conv_id)
+  local who = interpreter_leaves(conv_id)
+  if not who then return end
+  local tried = redis.call('HGET', key, 'interpreter_tried')
+  redis.call('HSET', key, 'interpretation', 'requested', 'interpreter_requested_at', now,
+    'interpreter_tried', (tried and tried ~= '') and (tried .. ',' .. who) or who)
+  redis.call('HDEL', key, 'interpreter', 'interpreter_kind', 'interpreter_since')
+  redis.call('DEL', key .. ':forwarded')
+  redis.call('ZADD', 'interpret:due', now, conv_id)
+  local message = system_line(conv_id, 'system', '',
+    'interpreter ' .. who .. ' ' .. why .. '; looking for another interpreter', now)
+  local conv = conversation(conv_id)
+  publish(maxlen, 'conversation.updated', conv, {previous_interpreter = who})
+  publish(maxlen, 'message.created', conv, {message = message})
+end

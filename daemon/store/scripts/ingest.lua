@@ -160,6 +160,10 @@ end
 local message = append_message(conv_id, fields)
 local key = conv_key(conv_id)
 redis.call('HSET', key, 'last_message_id', message.id, 'last_inbound_at', now)
+-- An interpreter is there or on the way: the message waits for its interpretation.
+if interpreting(redis.call('HGET', key, 'interpretation')) then
+  to_interpret(conv_id, message.id, now)
+end
 redis.call('HINCRBY', key, 'message_count', 1)
 redis.call('ZADD', 'convs', now, conv_id)
 if idem ~= '' then

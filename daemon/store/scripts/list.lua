@@ -5,7 +5,7 @@
 --       3 channel   "" = any (origin channel)
 --       4 agent     "" = any
 --       5 queues    "" = any; else comma-separated queues the caller may see …
---       6 viewer    … or conversations held by this agent
+--       6 viewer    … or conversations held (or interpreted) by this agent
 --       7 limit     at most this many (1..500)
 --       8 before    only conversations last active before this time (ms); "" = now
 --
@@ -28,7 +28,8 @@ while #out < limit and scanned < 5000 do
     scanned = scanned + 1
     local id, score = batch[i], batch[i + 1]
     local c = conversation(id)
-    local visible = allowed == nil or allowed[c.queue] or (viewer ~= '' and c.agent == viewer)
+    local visible = allowed == nil or allowed[c.queue] or (viewer ~= '' and (c.agent == viewer or
+      c.interpreter == viewer))
     if visible and (status == '' or c.status == status) and (queue == '' or c.queue == queue)
         and (channel == '' or c.origin_channel == channel) and (agent == '' or c.agent == agent) then
       out[#out + 1] = redis.call('HGETALL', conv_key(id))

@@ -4,19 +4,22 @@
 --       2 presence       available | away | offline
 --       3 events_maxlen
 --
--- available puts the agent in route:available (idle since now, unless already there);
--- away and offline take it out. Conversations the agent holds stay with it (the caller requeues
+-- available puts the agent in route:available (an interpreter in interpret:available) (idle
+-- since now, unless already there); away and offline take it out. An interpreter who goes
+-- away keeps the conversations it interprets until it leaves them or does not answer in time. Conversations the agent holds stay with it (the caller requeues
 -- them when an agent is gone for good). Publishes agent.updated.
 -- Returns the previous presence. Errors: "not_found …".
 local username, presence, maxlen = ARGV[1], ARGV[2], ARGV[3]
 local key = 'agent:{' .. username .. '}'
-local previous = redis.call('HGET', key, 'presence')
+local previous, role = unpack(redis.call('HMGET', key, 'presence', 'role'))
 if not previous then return redis.error_reply('not_found no agent ' .. username) end
 local now = now_ms()
+-- Interpreters wait for conversations to interpret, not for conversations of a queue.
+local line = role == 'interpreter' and 'interpret:available' or 'route:available'
 if presence == 'available' then
-  redis.call('ZADD', 'route:available', 'NX', now, username)
+  redis.call('ZADD', line, 'NX', now, username)
 else
-  redis.call('ZREM', 'route:available', username)
+  redis.call('ZREM', line, username)
 end
 if previous ~= presence then
   redis.call('HSET', key, 'presence', presence, 'presence_at', now)

@@ -12,6 +12,8 @@
 --       5 language_wait_ms  how long a conversation waits for an agent who speaks its language
 --                       before any agent of the queue takes it and an interpreter is needed
 --                       (lang_wait_until, set the first time the conversation is considered)
+--       6 interpreters  "1": such an assignment also requests an interpreter (common.lua's
+--                       request_interpreter; interpret.lua finds one)
 --
 -- Eligible agent: presence available (in route:available, ordered by idle-since), the queue
 -- among its queues, fewer conversations held on the conversation's reply channel than its
@@ -21,47 +23,7 @@
 -- Returns {conversation id, agent} when it assigned one, else {} (nothing to do now).
 local queue, scan, default_capacity, maxlen = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local language_wait = tonumber(ARGV[5])
-
-local function parse_capacity(text, into)
-  for channel, n in string.gmatch(text or '', '([%w_%-]+):(%d+)') do into[channel] = tonumber(n) end
-  return into
-end
-
-local function list_has(csv, wanted)
-  for item in string.gmatch(csv or '', '[^,%s]+') do
-    if item == wanted then return true end
-  end
-  return false
-end
-
--- "es-MX" serves "es"; "zh-Hant" only "zh-Hant" (and "zh-TW", "zh-HK").
-local function base(tag)
-  local primary, rest = string.match(tag, '^(%a+)(.*)$')
-  primary = string.lower(primary or tag)
-  if primary == 'zh' then
-    local script = string.match(rest, '%-(%a%a%a%a)')
-    if not script then
-      local region = string.upper(string.match(rest, '%-(%a%a)$') or '')
-      script = (region == 'TW' or region == 'HK' or region == 'MO') and 'Hant' or 'Hans'
-    end
-    return 'zh-' .. script
-  end
-  return primary
-end
-
--- Chinese whose script is not known ("zh": characters both scripts share) is read by anyone
--- who reads Chinese.
-local function speaks(languages, language)
-  local wanted = base(language)
-  local any_chinese = string.lower(language) == 'zh'
-  for item in string.gmatch(languages or '', '[^,%s]+') do
-    local tag = string.match(item, '^([^:]+)')  -- "es:4": proficiency after the colon
-    if tag and (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-')) then
-      return true
-    end
-  end
-  return false
-end
+local request_interpreters = ARGV[6] == '1'
 
 local function load_on(agent, channel)
   local n = 0
@@ -122,18 +84,28 @@ for _, conv_id in ipairs(waiting) do
         -- To the back of the line: the longest idle goes first next time.
         redis.call('ZADD', 'route:available', now, c.username)
         local text = 'assigned to ' .. c.username
-        if language and language ~= '' and not speaks(c.languages, language) then
+        local interpreter_needed = language and language ~= '' and
+          not speaks(c.languages, language)
+        if interpreter_needed then
           redis.call('HSET', key, 'needs_interpreter', language)
           text = text .. ' (no agent speaks ' .. language .. '; an interpreter is needed)'
         end
-        local message = append_message(conv_id, {
-          'direction', 'system', 'author', 'system', 'author_name', '',
-          'text', text, 'created_at', tostring(now)})
-        redis.call('HSET', key, 'last_message_id', message.id)
-        redis.call('ZADD', 'convs', now, conv_id)
+        local message = system_line(conv_id, 'system', '', text, now)
+        local interpreter_line
+        if interpreter_needed and request_interpreters then
+          -- Into the agent's first language (English when the agent lists none).
+          local into = string.match(c.languages or '', '^%s*([^,:%s]+)') or 'en'
+          interpreter_line = request_interpreter(conv_id, language, into, now, 'system', '')
+          if interpreter_line then
+            redis.call('HSET', key, 'last_message_id', interpreter_line.id)
+          end
+        end
         local conv = conversation(conv_id)
         publish(maxlen, 'conversation.updated', conv, {previous_agent = ''})
         publish(maxlen, 'message.created', conv, {message = message})
+        if interpreter_line then
+          publish(maxlen, 'message.created', conv, {message = interpreter_line})
+        end
         return {conv_id, c.username}
       end
     end

@@ -46,6 +46,7 @@ if status == 'resolved' or (status == 'closed' and current ~= 'resolved') then
   if not redis.call('HGET', key, 'reopened') then stat(queue, 'resolved_first_contact', 1) end
 end
 if status == 'resolved' or status == 'closed' then
+  end_interpretation(conv_id)  -- the interpreter is free for another conversation
   redis.call('HSET', key, status .. '_at', now)
   if redis.call('GET', open_key) == conv_id then redis.call('DEL', open_key) end
 elseif current == 'resolved' then
