@@ -12,6 +12,9 @@
 -- the queue), records first_response_at once, sets status pending_resident and marks the
 -- message's delivery "pending" in conv:{id}:delivery. last_reply keeps the newest reply's text
 -- (Open311 shows it as status_notes). A reply to a resolved conversation reopens it. Notes and system lines change no status.
+-- A message the hub itself sends to the resident (direction "out", author "system": the SMS
+-- language menu and its confirmation) is sent and tracked like a reply (delivery "pending"), but
+-- it is not an agent answering: it changes no status, holder, first response or last_reply.
 --
 -- Returns {message_id, reply_channel, reply_address, status}.
 -- Errors: "not_found …" (no such conversation), "conflict …" (a reply to a closed one).
@@ -28,9 +31,10 @@ local now = now_ms()
 local fields = redis.call('HMGET', key, 'reply_channel', 'queue', 'agent', 'first_response_at',
   'contact')
 local reply_channel, queue, holder, first_response = fields[1], fields[2], fields[3], fields[4]
-if direction == 'out' and status == 'resolved' then reopen(conv_id, fields[5]) end
+local answer = direction == 'out' and author ~= 'system'
+if answer and status == 'resolved' then reopen(conv_id, fields[5]) end
 local events = {}
-if direction == 'out' then
+if answer then
   local update = {'status', 'pending_resident', 'updated_at', now, 'last_outbound_at', now,
     'last_reply', text}
   if not first_response then
