@@ -47,6 +47,7 @@
 namespace frontdoor {
 
 class Ingest;
+class Deliver;
 namespace store {
 class ConversationStore;
 }
@@ -101,6 +102,8 @@ struct ChannelServices {
   net::HttpClient& http_client;  // for providers' APIs
   boost::asio::any_io_executor executor;
   boost::asio::io_context& io_context;  // for listeners of their own (the SMTP receiver)
+  Deliver& deliver;  // for what a channel itself says to a resident (the SMS language menu):
+                     // stored first, then sent and retried like an agent's reply
 };
 
 class Channel {

@@ -158,7 +158,7 @@ int run_daemon(const Config& config) {
 
   net::HttpClient http_client(io.get_executor(), {});
   ChannelServices services{config, ingest, store, events, router, http_client, io.get_executor(),
-                           io};
+                           io,     deliver};
   auto channels = ChannelRegistry::create_enabled(services);
   for (auto& channel : channels) {
     deliver.add_channel(*channel);

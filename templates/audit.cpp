@@ -60,6 +60,12 @@ std::vector<Sample> samples(std::string_view argument, bool tty, const Catalog& 
     } else {
       out = opening_times();
     }
+  } else if (argument == "choices") {
+    // The SMS language menu of six languages in their own names (channels.sms.language_menu):
+    // every catalog's prompt must leave room for that many within two UCS-2 segments.
+    const char* menu =
+        "1 English\n2 Español\n3 Tiếng Việt\n4 中文（简体）\n5 中文（繁體）\n6 Русский";
+    out.push_back({tty ? "1 ENGLISH\n2 ESPANOL" : menu, "the menu"});
   } else if (argument == "language_name") {
     if (tty) {
       for (const char* shown : {"VIETNAMESE", "SOMALI"}) out.push_back({shown, shown});

@@ -9,12 +9,15 @@
 #include <unordered_map>
 
 #include "channels/sms/keywords.hpp"
+#include "channels/sms/language_menu.hpp"
 #include "channels/sms/sms_provider.hpp"
+#include "daemon/deliver/deliver.hpp"
 #include "daemon/http/api_error.hpp"
 #include "daemon/ingest/ingest.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/store/conversation_store.hpp"
+#include "i18n/language.hpp"
 #include "i18n/phone_number.hpp"
 #include "templates/catalog.hpp"
 
@@ -27,6 +30,29 @@ using http::ErrorCode;
 namespace {
 
 constexpr std::string_view kPhone = "phone:";
+// A pending language menu: channel_session:sms:language_menu:<address>, fields conversation_id
+// (empty once answered) and languages (the menu as sent, comma-separated).
+constexpr std::string_view kMenuSession = "language_menu:";
+constexpr int kMenuTtlS = 3 * 24 * 3600;
+
+// Whether a language menu sent in `conversation` still waits for its answer: the conversation
+// is open, no agent has written to the resident yet (after that a bare number is more likely an
+// answer to the agent), and the resident has not chosen a language some other way.
+bool menu_pending(const store::Fields& conversation) {
+  auto get = [&](const char* k) {
+    auto it = conversation.find(k);
+    return it == conversation.end() ? std::string() : it->second;
+  };
+  const std::string status = get("status"), source = get("language_source");
+  return status != "resolved" && status != "closed" && get("first_response_at").empty() &&
+         source != "stated" && source != "selected";
+}
+
+metrics::Counter& menu_counter(const char* event) {
+  return metrics::registry().counter(
+      "frontdoor_sms_language_menu_total",
+      "SMS language menus offered, and answered with one of their numbers.", {{"event", event}});
+}
 
 std::string delivery_status(DeliveryState state) {
   switch (state) {
@@ -48,8 +74,10 @@ class SmsChannel : public Channel, public SmsInbox {
       : config_(services.config.sms),
         ingest_(services.ingest),
         store_(services.store),
+        deliver_(services.deliver),
         executor_(services.executor),
-        templates_(templates::Catalog::load_configured(services.config.server.templates_dir)) {
+        templates_(templates::Catalog::load_configured(services.config.server.templates_dir)),
+        menu_(i18n::canonical_tags(config_.language_menu)) {
     // Where providers reach the webhooks: the SMS setting, else the server's public URL, else
     // the listening address.
     std::string public_url = !config_.public_url.empty() ? config_.public_url
@@ -64,6 +92,12 @@ class SmsChannel : public Channel, public SmsInbox {
     }
     for (const auto& language : split_list(config_.keyword_languages)) {
       if (language == "es") add_spanish_defaults(keywords_);
+    }
+    if (!menu_.empty()) {
+      const auto plan = i18n::plan_sms(menu_text());
+      log::info("sms_language_menu", {{"languages", config_.language_menu},
+                                      {"encoding", i18n::to_string(plan.encoding)},
+                                      {"segments", std::to_string(plan.segments)}});
     }
   }
 
@@ -144,7 +178,22 @@ class SmsChannel : public Channel, public SmsInbox {
     if (in.text.find_first_not_of(" \t\r\n") == std::string::npos && !in.attachments.empty()) {
       in.text = "(picture message)";
     }
-    co_await ingest_.accept(std::move(in));
+    // An answer to a pending language menu is the resident's choice (source "selected"), not a
+    // text to detect; it is still stored as the message it is.
+    std::optional<MenuAnswer> answer = co_await menu_answer(address, in.text);
+    if (answer) {
+      in.language = answer->language;
+      in.language_stated = true;
+      in.conversation_hint = answer->conversation_id;
+    }
+    const IngestResult result = co_await ingest_.accept(std::move(in));
+    if (result.duplicate) co_return;
+    // What follows is said after the webhook is answered; the resident's text is already safe.
+    if (answer && result.conversation_id == answer->conversation_id) {
+      asio::co_spawn(executor_, confirm_language(address, *answer), asio::detached);
+    } else if (result.created && !menu_.empty()) {
+      asio::co_spawn(executor_, offer_menu(address, result.conversation_id), asio::detached);
+    }
   }
 
   asio::awaitable<void> delivery_report(const std::string& provider, const std::string& provider_id,
@@ -245,6 +294,87 @@ class SmsChannel : public Channel, public SmsInbox {
     co_return result;
   }
 
+  struct MenuAnswer {
+    std::string language, conversation_id;
+  };
+
+  static std::string menu_session(const std::string& address) {
+    return std::string(kMenuSession) + address;
+  }
+
+  std::string menu_text() const {
+    return templates_.render("sms.language_menu", "", {{"choices", menu_.choices()}});
+  }
+
+  // The language `text` chooses when it is a number of the resident's pending menu.
+  asio::awaitable<std::optional<MenuAnswer>> menu_answer(const std::string& address,
+                                                         const std::string& text) {
+    if (!menu_number(text)) co_return std::nullopt;  // most texts end here, without Redis
+    store::Fields session = co_await store_.get_session("sms", menu_session(address));
+    const std::string conversation_id = session["conversation_id"];
+    if (conversation_id.empty()) co_return std::nullopt;
+    std::string language = LanguageMenu::choice(text, i18n::canonical_tags(session["languages"]));
+    if (language.empty()) co_return std::nullopt;
+    auto conversation = co_await store_.conversation(conversation_id);
+    if (!conversation || !menu_pending(*conversation)) co_return std::nullopt;
+    co_return MenuAnswer{std::move(language), conversation_id};
+  }
+
+  // Sends the menu once, for a conversation the resident's first text opened, when that text
+  // left its language unknown and the number may be written to.
+  asio::awaitable<void> offer_menu(std::string address, std::string conversation_id) {
+    try {
+      auto conversation = co_await store_.conversation(conversation_id);
+      if (!conversation || !(*conversation)["language"].empty() ||
+          (*conversation)["reply_channel"] != "sms" || co_await store_.opted_out(address)) {
+        co_return;
+      }
+      std::string languages;
+      for (const auto& tag : menu_.languages()) languages += (languages.empty() ? "" : ",") + tag;
+      const store::Fields pending{{"conversation_id", conversation_id},
+                                  {"languages", std::move(languages)}};
+      co_await store_.put_session("sms", menu_session(address), pending, kMenuTtlS);
+      const std::string text = menu_text();
+      co_await say(*conversation, text);
+      menu_counter("offered").inc();
+    } catch (const std::exception& e) {
+      log::warn("sms_language_menu_failed",
+                {{"conversation", conversation_id}, {"error", e.what()}});
+    }
+  }
+
+  // The resident answered the menu: the menu is no longer pending, the agent sees the choice in
+  // the transcript, and the resident gets a confirmation in the chosen language.
+  asio::awaitable<void> confirm_language(std::string address, MenuAnswer answer) {
+    try {
+      const store::Fields answered{{"conversation_id", ""}};
+      co_await store_.put_session("sms", menu_session(address), answered, kMenuTtlS);
+      const std::string line = "resident chose " + i18n::display_name(answer.language, "en") +
+                               " (" + answer.language + ") from the SMS language menu";
+      co_await store_.append(answer.conversation_id, "system", "", "", line);
+      menu_counter("answered").inc();
+      auto conversation = co_await store_.conversation(answer.conversation_id);
+      if (!conversation) co_return;
+      const std::string text =
+          templates_.render("sms.language_selected", answer.language,
+                            {{"language_name", templates::LanguageName{answer.language}}});
+      co_await say(*conversation, text);
+    } catch (const std::exception& e) {
+      log::warn("sms_language_menu_failed",
+                {{"conversation", answer.conversation_id}, {"error", e.what()}});
+    }
+  }
+
+  // What the hub itself says to the resident goes the way an agent's reply goes: stored first
+  // (an "out" message by "system", which answers nothing: append.lua), then sent, and retried
+  // from the outbox after a passing failure.
+  asio::awaitable<void> say(const store::Fields& conversation, const std::string& text) {
+    Outbound out = Deliver::outbound(conversation, text, "");
+    const std::string conversation_id = out.conversation_id;
+    store::AppendResult appended = co_await store_.append(conversation_id, "out", "", "", text);
+    co_await deliver_.reply(std::move(out), appended);
+  }
+
   asio::awaitable<void> answer_keyword(const InboundSms& sms, const i18n::PhoneNumber& from,
                                        const std::string& address, const KeywordMatch& keyword) {
     std::string key = sms.provider + ":" + sms.provider_id;
@@ -289,8 +419,10 @@ class SmsChannel : public Channel, public SmsInbox {
   const Config::Sms& config_;
   Ingest& ingest_;
   store::ConversationStore& store_;
+  Deliver& deliver_;
   asio::any_io_executor executor_;
   templates::Catalog templates_;
+  LanguageMenu menu_;
   KeywordMatcher keywords_;
   std::vector<std::unique_ptr<SmsProvider>> providers_;
   mutable std::mutex numbers_mutex_;

@@ -9,6 +9,11 @@
 //    conversation message. STOP blocks every reply to that number until START.
 //  - Everything else is ingested with the provider's message id as idempotency key, so a
 //    retried webhook never makes a second message; MMS media URLs become attachments.
+//  - With channels.sms.language_menu set, a text that opens a conversation and leaves its
+//    language unknown gets one numbered language menu (language_menu.hpp), stored and sent like
+//    a reply (Deliver), never to an opted-out number. While it is pending, a text that is just
+//    one of its numbers is ingested with that language as the resident's choice ("selected"),
+//    recorded by a system line and confirmed in that language.
 //  - A reply is planned (GSM-7 or UCS-2, segments) and sent; a passing failure is retried by
 //    the core's outbox as retry_policy() says (channels.sms.send_attempts, retry_base_ms);
 //    a 4xx is final.

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "i18n/language.hpp"
 #include "i18n/text.hpp"
 
 namespace frontdoor::open311 {
@@ -201,6 +202,7 @@ constexpr KnownField kKnownFields[] = {
     {"phone", &NewRequest::phone},
     {"description", &NewRequest::description},
     {"media_url", &NewRequest::media_url},
+    {"language", &NewRequest::language},
 };
 
 const KnownField* find_known_field(std::string_view name) {
@@ -532,6 +534,14 @@ std::variant<NewRequest, std::vector<Error>> parse_new_request(
       length && *length > max_description_chars) {
     fail("description is " + std::to_string(*length) + " characters long; at most " +
          std::to_string(max_description_chars) + " are allowed");
+  }
+  if (!request.language.empty()) {
+    std::string canonical = i18n::canonical_tag(request.language);
+    if (canonical.empty()) {
+      fail("language \"" + request.language.substr(0, 40) +
+           "\" is not a BCP 47 language tag such as es, vi, zh-Hant or es-MX");
+    }
+    request.language = std::move(canonical);
   }
 
   if (!errors.empty()) return errors;

@@ -104,6 +104,9 @@ struct NewRequest {
   std::string phone;
   std::string description;  // at most max_description_chars code points
   std::string media_url;    // absolute http or https URL when given
+  // The resident's language, chosen in the client (not in GeoReport v2: our extension), as its
+  // canonical BCP 47 tag ("zh_TW" → "zh-TW"); refused when i18n::canonical_tag() refuses it.
+  std::string language;
   // attribute[code]=value, and attribute[code][]=value (repeatable, for multivaluelist), as
   // (code, value) in body order.
   std::vector<std::pair<std::string, std::string>> attributes;
@@ -115,9 +118,9 @@ struct NewRequest {
 // parameter given twice; every name and known value is valid UTF-8; service_code given; a
 // location given (lat and long together, address_string or address_id); lat and long finite
 // numbers within range; email plausible; media_url http(s); description at most
-// max_description_chars code points; attribute parameters shaped attribute[code] or
-// attribute[code][]. Unknown parameters are ignored. All problems are reported, in body order
-// first, then the cross-field checks.
+// max_description_chars code points; language a BCP 47 tag; attribute parameters shaped
+// attribute[code] or attribute[code][]. Unknown parameters are ignored. All problems are reported,
+// in body order first, then the cross-field checks.
 std::variant<NewRequest, std::vector<Error>> parse_new_request(
     std::string_view form_urlencoded_body, std::size_t max_description_chars = 4000);
 

@@ -1,6 +1,8 @@
 // Web forms: Open311 GeoReport v2 under /open311/v2/ and a plain HTML form for the city's
 // website (POST /forms/report). Each service request becomes its own conversation; the agent's
 // newest reply is the request's status_notes; resolved and closed conversations read "closed".
+// The resident's language: the form's `language` field is their choice (source "selected"),
+// else the request's Accept-Language is a hint (docs/languages.md).
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
@@ -28,6 +30,8 @@ using http::PathParams;
 
 constexpr long long kDay = 24LL * 3600 * 1000;
 constexpr int kMaxListed = 200;
+// Browsers send a few tags; a longer Accept-Language is cut (a cut item is skipped as garbage).
+constexpr std::size_t kMaxAcceptLanguage = 512;
 
 long long now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -137,7 +141,8 @@ class WebformChannel : public Channel {
                        ErrorCode::not_found,
                        "jurisdiction_id " + request.jurisdiction_id + " is not served here");
                  }
-                 auto id = co_await file_request(request, req.header("idempotency-key"));
+                 auto id = co_await file_request(request, req.header("idempotency-key"),
+                                                 req.header("accept-language"));
                  co_return respond(201, f, open311::render_created(id, "", request.account_id, f));
                });
     router.add("GET", "/open311/v2/requests/{id}.{format}",
@@ -184,8 +189,11 @@ class WebformChannel : public Channel {
     throw ApiError(if_missing, "service_code " + code + " is not offered");
   }
 
+  // `accept_language`: the request's Accept-Language header, a hint below the form's own
+  // language field (docs/languages.md).
   asio::awaitable<std::string> file_request(const open311::NewRequest& r,
-                                            const std::string& idempotency_key) {
+                                            const std::string& idempotency_key,
+                                            const std::string& accept_language) {
     const ServiceDefinition& service = find_service(r.service_code, ErrorCode::invalid_field);
     Inbound in;
     in.channel = "webform";
@@ -204,6 +212,12 @@ class WebformChannel : public Channel {
     in.subject = service.name;
     in.idempotency_key = idempotency_key.substr(0, 128);
     in.new_conversation = true;
+    if (!r.language.empty()) {
+      in.language = r.language;
+      in.language_stated = true;  // the resident chose it: source "selected"
+    } else {
+      in.language = accept_language.substr(0, kMaxAcceptLanguage);  // a hint, q-values and all
+    }
     in.queue = service.queue.empty() ? config_.queue : service.queue;
     in.attributes = {{"service_code", service.code}, {"service_name", service.name}};
     auto keep = [&](const char* k, const std::string& v) {
@@ -310,7 +324,8 @@ class WebformChannel : public Channel {
     }
     // Refusals from here on (store unavailable, a field ingest refuses) are written as HTML
     // pages by the /forms/ error renderer.
-    std::string id = co_await file_request(std::get<open311::NewRequest>(parsed), {});
+    std::string id = co_await file_request(std::get<open311::NewRequest>(parsed), {},
+                                           req.header("accept-language"));
     co_return html_page(
         201, "Thank you",
         "<p>Your report is filed. Your reference number is <strong id=\"reference\">" +

@@ -204,6 +204,11 @@ bool is_language_tag_list(std::string_view v) {
   return any;
 }
 
+// The SMS language menu: empty (no menu), or one to nine BCP 47 tags (one digit per answer).
+bool is_language_menu(std::string_view v) {
+  return v.empty() || (is_language_tag_list(v) && std::count(v.begin(), v.end(), ',') < 9);
+}
+
 constexpr std::string_view kMailProtocols[] = {"smtp", "lmtp"};
 constexpr std::string_view kImapAfter[] = {"seen", "move", "keep"};
 constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
@@ -497,6 +502,13 @@ constexpr Option kOptions[] = {
      .valid = is_language_list,
      .expect = "comma-separated languages among: es",
      .doc = "Languages whose STOP/START/HELP words are recognised besides English."},
+    {.name = "channels.sms.language_menu",
+     .field = member<&Config::sms, &Config::Sms::language_menu>,
+     .valid = is_language_menu,
+     .expect = "empty, or one to nine comma-separated BCP 47 language tags such as en,es,vi",
+     .doc = "The numbered language menu a resident gets when their first text leaves the "
+            "language unknown, in this order (answer 1 is the first); empty: no menu. Eight "
+            "languages fit two UCS-2 segments (docs/languages.md)."},
     {.name = "channels.sms.replace_lookalikes",
      .field = member<&Config::sms, &Config::Sms::replace_lookalikes>,
      .doc = "Replace curly quotes, long dashes and special spaces by plain ones when that lets "

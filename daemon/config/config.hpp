@@ -124,9 +124,10 @@ struct Config {
     std::string default_region = "US";  // for numbers written without a country code
     std::string public_url;  // how providers reach our webhooks, e.g. https://311.city.gov
     std::string keyword_languages = "es";  // languages whose STOP/START/HELP words are known
-    bool replace_lookalikes = false;       // curly quotes, dashes → GSM-7 when that saves UCS-2
-    int send_attempts = 4;                 // tries of one reply before it fails
-    int retry_base_ms = 1000;              // first retry after about this long, doubling, jittered
+    std::string language_menu;        // languages of the numbered menu, in order; empty = no menu
+    bool replace_lookalikes = false;  // curly quotes, dashes → GSM-7 when that saves UCS-2
+    int send_attempts = 4;            // tries of one reply before it fails
+    int retry_base_ms = 1000;         // first retry after about this long, doubling, jittered
 
     struct Twilio {
       bool enabled = false;

@@ -124,6 +124,29 @@ TEST_CASE("header lists are matched best first") {
   CHECK(city.match_list("").empty());
 }
 
+TEST_CASE("Accept-Language headers as browsers and apps send them") {
+  const LanguageMatcher city(kCity);
+  CHECK(city.match_list("es-MX,es;q=0.9") == "es");
+  CHECK(city.match_list("es-MX,es;q=0.9,en-US;q=0.8,en;q=0.7") == "es");
+  CHECK(city.match_list("en-US,en;q=0.9,vi;q=0.8") == "en");
+  CHECK(city.match_list("vi-VN,vi;q=0.9,fr-FR;q=0.8,fr;q=0.7,en-US;q=0.6,en;q=0.5") == "vi");
+  CHECK(city.match_list("zh-TW,zh;q=0.9,en-US;q=0.8,en;q=0.7") == "zh-Hant");
+  CHECK(city.match_list("zh-CN,zh;q=0.9") == "zh-Hans");
+  CHECK(city.match_list("tl-PH, en;q=0.5") == "fil");
+  // Order comes from the q-values, not from the position; ties keep the sender's order.
+  CHECK(city.match_list("en;q=0.3, so;q=0.7, ar;q=0.5") == "so");
+  CHECK(city.match_list("ko, ja") == "ko");
+  // Spelling: spaces around separators, an upper-case Q, three decimals.
+  CHECK(city.match_list(" ru ;  q=0.4 ,  uk ; Q=0.600 ") == "uk");
+  // A q-value out of range or unreadable counts as q=0 (not this one); * names nothing.
+  CHECK(city.match_list("vi;q=1.5, km;q=0.2") == "km");
+  CHECK(city.match_list("vi;q=high, km;q=0.2") == "km");
+  CHECK(city.match_list("*;q=0.8, ne;q=0.1") == "ne");
+  // A language the city does not list, in every form, gives nothing: detection decides.
+  CHECK(city.match_list("fr-CA,fr;q=0.9").empty());
+  CHECK(city.match_list("pt-BR, de;q=0.5").empty());
+}
+
 TEST_CASE("a whole message naming a language is the resident's choice") {
   CHECK(stated_language("ESPAÑOL") == "es");
   CHECK(stated_language("espanol") == "es");

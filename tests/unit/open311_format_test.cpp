@@ -405,6 +405,25 @@ TEST_CASE("parse_new_request: each field check names the field", "[open311]") {
         V{"field email is given more than once"});
 }
 
+TEST_CASE("parse_new_request: language is a BCP 47 tag, kept canonical", "[open311]") {
+  using V = std::vector<std::string>;
+  CHECK(parse_ok(kValid).language.empty());
+  CHECK(parse_ok(kValid + "&language=").language.empty());  // empty is absent
+  CHECK(parse_ok(kValid + "&language=vi").language == "vi");
+  CHECK(parse_ok(kValid + "&language=zh_TW").language == "zh-TW");
+  CHECK(parse_ok(kValid + "&language=ES-mx").language == "es-MX");
+  CHECK(parse_ok(kValid + "&language=tl").language == "fil");
+  CHECK(parse_ok(kValid + "&language=fr").language == "fr");  // a city's list is not checked here
+  for (const char* bad : {"xx", "und", "english", "en%40calendar%3Dbuddhist", "en--US", "%2A"}) {
+    INFO(bad);
+    const auto errors = parse_errors(kValid + "&language=" + bad);
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].ends_with("is not a BCP 47 language tag such as es, vi, zh-Hant or es-MX"));
+  }
+  CHECK(parse_errors(kValid + "&language=es&language=vi") ==
+        V{"field language is given more than once"});
+}
+
 TEST_CASE("parse_new_request: every value must be UTF-8", "[open311]") {
   using V = std::vector<std::string>;
   CHECK(parse_errors(kValid + "&first_name=Ren%E9e") == V{"field first_name is not valid UTF-8"});

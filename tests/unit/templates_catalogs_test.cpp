@@ -34,7 +34,8 @@ Args sample_args() {
           {"position", 3},
           {"opens_at", LocalTime{std::chrono::sys_days{std::chrono::year{2026} / 1 / 5} + 16h,
                                  "America/Los_Angeles"}},
-          {"language_name", LanguageName{"so"}}};
+          {"language_name", LanguageName{"so"}},
+          {"choices", "1 English\n2 Español\n3 Tiếng Việt"}};
 }
 
 }  // namespace
@@ -75,9 +76,10 @@ TEST_CASE("every message renders in every language and on every channel") {
   }
 }
 
-TEST_CASE("the SMS keyword confirmations and the email footer keep their keys") {
+TEST_CASE("the SMS channel's own texts and the email footer keep their keys") {
   const Catalog& catalog = shipped();
-  for (const char* key : {"sms.stop", "sms.start", "sms.help", "email.footer"}) {
+  for (const char* key : {"sms.stop", "sms.start", "sms.help", "sms.language_menu",
+                          "sms.language_selected", "email.footer"}) {
     for (const auto& locale : catalog.locales()) {
       INFO(locale << " " << key);
       CHECK(catalog.has(key, locale));

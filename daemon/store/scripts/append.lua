@@ -14,6 +14,9 @@
 -- the queue), records first_response_at once, sets status pending_resident and marks the
 -- message's delivery "pending" in conv:{id}:delivery. last_reply keeps the newest reply's text
 -- (Open311 shows it as status_notes). A reply to a resolved conversation reopens it. Notes and system lines change no status.
+-- A message the hub itself sends to the resident (direction "out", author "system": the SMS
+-- language menu and its confirmation) is sent and tracked like a reply (delivery "pending"), but
+-- it is not an agent answering: it changes no status, holder, first response or last_reply.
 --
 -- While an interpretation is under way (requested, active, escalated) a reply is for the
 -- interpreter: stored as "for_interpreter" (no delivery), waiting for its interpretation, which
@@ -34,9 +37,10 @@ local now = now_ms()
 local fields = redis.call('HMGET', key, 'reply_channel', 'queue', 'agent', 'first_response_at',
   'contact', 'interpretation')
 local reply_channel, queue, holder, first_response = fields[1], fields[2], fields[3], fields[4]
-if direction == 'out' and status == 'resolved' then reopen(conv_id, fields[5]) end
+local answer = direction == 'out' and author ~= 'system'
+if answer and status == 'resolved' then reopen(conv_id, fields[5]) end
 local events = {}
-if direction == 'out' then
+if answer then
   local update = {'status', 'pending_resident', 'updated_at', now, 'last_outbound_at', now,
     'last_reply', text}
   if not first_response then
@@ -59,7 +63,7 @@ if direction == 'out' then
 end
 
 local stored = direction
-if direction == 'out' and interpreting(fields[6]) and ARGV[8] ~= 'direct' then
+if answer and interpreting(fields[6]) and ARGV[8] ~= 'direct' then
   stored = 'for_interpreter'
 end
 local message = append_message(conv_id, {

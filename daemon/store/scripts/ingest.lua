@@ -10,10 +10,11 @@
 --       8 new_conversation   "1": always open a new conversation (an Open311 request)
 --       9 language           BCP 47 tag or empty
 --      10 language_source    how ARGV 9 was decided: "stated" (the whole message named a
---                            language) | "selected" (the resident's choice in the channel, the
---                            chat widget's selector, re-sent with every message; kept as
---                            "stated") | "hint" (a channel header: Content-Language) |
---                            "detected" (from the text) | "" (unknown)
+--                            language) | "selected" (the resident's choice in the channel: the
+--                            chat widget's selector, re-sent with every message; an answer to
+--                            the SMS language menu; a web form's language field) | "hint" (a
+--                            channel header: Content-Language, Accept-Language) | "detected"
+--                            (from the text) | "" (unknown)
 --      11 queue              queue a new conversation goes to
 --      12 priority           0..9, higher first
 --      13 attributes         JSON object of channel facts kept on the conversation as attr.<name>
@@ -42,10 +43,9 @@ local attributes, dedup_ttl, maxlen, attachments = ARGV[13], ARGV[14], ARGV[15],
 local message_fields = ARGV[17] or '{}'
 local passive = ARGV[18] == '1'
 local language_confidence = ARGV[19] or ''
--- A selection is a statement the channel repeats: it does not replace a language the resident
+-- A selection is a choice the channel may repeat: it does not replace a language the resident
 -- stated by message since.
 local selected = language_source == 'selected'
-if selected then language_source = 'stated' end
 
 local dedup_key = 'dedup:' .. channel .. ':' .. idem
 if idem ~= '' then
@@ -70,7 +70,7 @@ if not contact then
   redis.call('SADD', 'contact:{' .. contact .. '}:idents', address)
 else
   if name ~= '' then redis.call('HSET', 'contact:{' .. contact .. '}', 'display_name', name) end
-  if language ~= '' and language_source == 'stated' and (not selected or
+  if language ~= '' and (language_source == 'stated' or selected) and (not selected or
       (redis.call('HGET', 'contact:{' .. contact .. '}', 'language') or '') == '') then
     redis.call('HSET', 'contact:{' .. contact .. '}', 'language', language)
   end
@@ -130,7 +130,7 @@ else
   -- another language does not move it.
   local current_language, current_source =
     unpack(redis.call('HMGET', key, 'language', 'language_source'))
-  if language ~= '' and not passive and ((language_source == 'stated' and not selected) or
+  if language ~= '' and not passive and (language_source == 'stated' or
       (selected and current_source ~= 'stated') or (current_language or '') == '') then
     redis.call('HSET', key, 'language', language, 'language_source', language_source,
       'language_confidence', language_confidence)
