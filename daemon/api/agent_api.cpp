@@ -16,6 +16,7 @@
 #include "daemon/api/views.hpp"
 #include "daemon/http/api_error.hpp"
 #include "daemon/http/json_body.hpp"
+#include "daemon/interpreting/interpreting.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/offload.hpp"
@@ -143,6 +144,14 @@ void forbid_interpreter(const auth::Agent& agent, const std::string& why) {
   if (agent.role == auth::Role::interpreter) throw ApiError(ErrorCode::forbidden, why);
 }
 
+// A conversation as `viewer` may read it: interpreters without the resident's channel facts
+// (address, phone, the number written to).
+json::object conversation_for(const auth::Agent& viewer, const store::Fields& conversation) {
+  json::object view = conversation_view(conversation);
+  if (viewer.role == auth::Role::interpreter) view.erase("attributes");
+  return view;
+}
+
 bool valid_queue_name(const std::string& name) {
   return !name.empty() && name.size() <= 64 &&
          std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -197,7 +206,18 @@ struct AgentApi::Stream {
     if (auto* prev = in.if_contains("previous_agent"); prev && prev->is_string()) {
       previous_agent = std::string(prev->as_string());
     }
+    // What supervisors act on: an interpreter could not be found, one was sent away.
+    for (const char* key : {"escalation", "previous_interpreter"}) {
+      if (auto* v = in.if_contains(key); v && v->is_string()) out[key] = *v;
+    }
     std::string text = json::serialize(out);
+    // Interpreters read the conversation without the resident's channel facts.
+    std::string text_for_interpreter;
+    if (!interpreter.empty() && out.contains("conversation")) {
+      json::object narrowed = out;
+      narrowed["conversation"].as_object().erase("attributes");
+      text_for_interpreter = json::serialize(narrowed);
+    }
     std::lock_guard lock(mutex);
     for (auto it = viewers.begin(); it != viewers.end();) {
       auto socket = it->second.socket.lock();
@@ -210,7 +230,11 @@ struct AgentApi::Stream {
           agent.role == auth::Role::interpreter
               ? interpreter == agent.username && !note
               : agent.may_see(event.queue, event.agent) || previous_agent == agent.username;
-      if (allowed) socket->send(text);
+      if (allowed) {
+        socket->send(agent.role == auth::Role::interpreter && !text_for_interpreter.empty()
+                         ? text_for_interpreter
+                         : text);
+      }
       ++it;
     }
   }
@@ -282,6 +306,16 @@ void AgentApi::register_routes(http::Router& router) {
                                                : "conversation " + id + " is not in your queues");
     }
     co_return *conv;
+  };
+
+  // Who may hold a conversation: an agent account, not an interpreter.
+  auto holder_candidate = [this](const std::string& username) -> asio::awaitable<void> {
+    auto found = co_await agents_.find(username);
+    if (!found) throw ApiError(ErrorCode::invalid_field, "no agent " + username);
+    if (found->role == auth::Role::interpreter) {
+      throw ApiError(ErrorCode::invalid_field,
+                     username + " is an interpreter; interpreters join, they do not hold");
+    }
   };
 
   router.add("POST", "/api/v1/login",
@@ -467,7 +501,7 @@ void AgentApi::register_routes(http::Router& router) {
         }
         auto page = co_await store_.list(filter);
         json::array items;
-        for (const auto& c : page.conversations) items.push_back(conversation_view(c));
+        for (const auto& c : page.conversations) items.push_back(conversation_for(agent, c));
         json::object out{{"conversations", std::move(items)}};
         out["next_before"] =
             page.next_before.empty() ? json::value(nullptr) : json::value(page.next_before);
@@ -491,16 +525,19 @@ void AgentApi::register_routes(http::Router& router) {
                  }
                  messages.push_back(message_view(m.id, m.fields, m.delivery, p.at("id")));
                }
-               co_return json_response(200, json::object{{"conversation", conversation_view(conv)},
-                                                         {"messages", std::move(messages)}});
+               co_return json_response(200,
+                                       json::object{{"conversation", conversation_for(agent, conv)},
+                                                    {"messages", std::move(messages)}});
              });
 
   // What arrived, whole: the full text of a trimmed mail, the raw message, a kept attachment.
   // Files are served as downloads (never rendered in the inbox's origin).
   auto stored_message = [this, require, visible](
-                            HttpRequest& req,
-                            const PathParams& p) -> asio::awaitable<store::Message> {
+                            HttpRequest& req, const PathParams& p,
+                            bool agents_only = false) -> asio::awaitable<store::Message> {
     auto agent = co_await require(req);
+    // The raw mail carries the resident's addresses and headers: agents only.
+    if (agents_only) forbid_interpreter(agent, "interpreters read the text, not the raw mail");
     co_await visible(agent, p.at("id"));
     auto message = co_await store_.message(p.at("id"), p.at("mid"));
     if (!message) {
@@ -532,7 +569,7 @@ void AgentApi::register_routes(http::Router& router) {
   router.add("GET", "/api/v1/conversations/{id}/messages/{mid}/raw",
              [stored_message, download](HttpRequest& req,
                                         const PathParams& p) -> asio::awaitable<HttpResponse> {
-               store::Message m = co_await stored_message(req, p);
+               store::Message m = co_await stored_message(req, p, true);
                auto file = kept_file(m.fields["raw"]);
                if (!file) throw ApiError(ErrorCode::not_found, "this message has no raw form");
                co_return co_await download(*file, "message/rfc822", "message-" + m.id + ".eml");
@@ -615,6 +652,7 @@ void AgentApi::register_routes(http::Router& router) {
              [this, require, visible](HttpRequest& req,
                                       const PathParams& p) -> asio::awaitable<HttpResponse> {
                auto agent = co_await require(req);
+               forbid_interpreter(agent, "interpreters post interpretations, not replies");
                auto body = http::json_object_body(req);
                auto text = ingest_.checked_text("api", "text", http::required_string(body, "text"),
                                                 kMaxReplyChars);
@@ -663,8 +701,8 @@ void AgentApi::register_routes(http::Router& router) {
 
   router.add(
       "POST", "/api/v1/conversations/{id}/assign",
-      [this, require, visible](HttpRequest& req,
-                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+      [this, require, visible, holder_candidate](
+          HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
         auto agent = co_await require(req);
         forbid_interpreter(agent, "interpreters do not assign conversations");
         json::object body;
@@ -673,9 +711,7 @@ void AgentApi::register_routes(http::Router& router) {
         if (target != agent.username && !agent.sees_all_queues()) {
           throw ApiError(ErrorCode::forbidden, "only supervisors assign to someone else");
         }
-        if (!co_await agents_.find(target)) {
-          throw ApiError(ErrorCode::invalid_field, "no agent " + target);
-        }
+        co_await holder_candidate(target);
         auto conv = co_await visible(agent, p.at("id"));
         if (!agent.sees_all_queues() && !conv["agent"].empty() && conv["agent"] != target) {
           throw ApiError(ErrorCode::conflict, "conversation " + p.at("id") + " is held by " +
@@ -706,8 +742,8 @@ void AgentApi::register_routes(http::Router& router) {
   // routing gives it to an agent of that queue, or to a named agent.
   router.add(
       "POST", "/api/v1/conversations/{id}/transfer",
-      [this, require, visible](HttpRequest& req,
-                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+      [this, require, visible, holder_candidate](
+          HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
         auto agent = co_await require(req);
         forbid_interpreter(agent, "interpreters do not transfer conversations");
         auto body = http::json_object_body(req);
@@ -729,9 +765,7 @@ void AgentApi::register_routes(http::Router& router) {
             }
             co_await store_.transfer(p.at("id"), *queue, agent.username, agent.display_name);
           } else {
-            if (!co_await agents_.find(*target)) {
-              throw ApiError(ErrorCode::invalid_field, "no agent " + *target);
-            }
+            co_await holder_candidate(*target);
             co_await store_.assign(p.at("id"), *target, agent.username, agent.display_name);
           }
         } catch (const store::StoreError& e) {
@@ -802,6 +836,10 @@ void AgentApi::register_routes(http::Router& router) {
         }
         auto body = http::json_object_body(req);
         auto of = http::required_string(body, "of");
+        if (!interpreting::message_id_like(of)) {
+          throw ApiError(ErrorCode::invalid_field,
+                         "of must be a message id such as 1795617218395-0");
+        }
         auto text = ingest_.checked_text("api", "text", http::required_string(body, "text"),
                                          kMaxReplyChars);
         if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -818,6 +856,7 @@ void AgentApi::register_routes(http::Router& router) {
           }
           throw store_error(e);
         }
+        interpreting::counted("interpreted").inc();
         std::string delivery, detail;
         if (result.direction == "out") {
           store::AppendResult appended{
@@ -873,7 +912,9 @@ void AgentApi::register_routes(http::Router& router) {
                    return it != m.fields.end() && it->second == "note";
                  });
                }
-               co_return json_response(200, transcript_view(conv, all, p.at("id")));
+               auto view = transcript_view(conv, all, p.at("id"));
+               view["conversation"] = conversation_for(agent, conv);
+               co_return json_response(200, view);
              });
 
   router.add_websocket(

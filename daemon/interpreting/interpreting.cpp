@@ -49,12 +49,26 @@ std::string field(const store::Fields& f, const char* name) {
   return it == f.end() ? std::string() : it->second;
 }
 
+}  // namespace
+
 metrics::Counter& counted(const std::string& event) {
   return metrics::registry().counter("frontdoor_interpreting_total",
                                      "Interpreting steps: joined, vendor_asked, vendor_joined, "
                                      "vendor_refused, escalated, interpreted.",
                                      {{"event", event}});
 }
+
+bool message_id_like(std::string_view id) {
+  const auto dash = id.find('-');
+  auto digits = [](std::string_view part) {
+    return !part.empty() && part.size() <= 20 &&
+           part.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  return dash != std::string_view::npos && digits(id.substr(0, dash)) &&
+         digits(id.substr(dash + 1));
+}
+
+namespace {
 
 // The signed JSON POSTs of contract 4, to the vendor.
 net::HttpClientRequest signed_post(const std::string& url, const std::string& secret,
@@ -161,7 +175,47 @@ struct Interpreting::Impl : std::enable_shared_from_this<Impl> {
   // The steps due now (contract 1).
   asio::awaitable<void> pass() {
     auto keep = shared_from_this();
-    for (const auto& id : co_await store.interpretations_due(kDueBatch)) co_await step(id);
+    const std::vector<std::string> due = co_await store.interpretations_due(kDueBatch);
+    for (const auto& id : due) {
+      try {
+        co_await step(id);
+      } catch (const redis::RedisUnavailable&) {
+        throw;  // the loop tries again soon
+      } catch (const std::exception& e) {
+        log::warn("interpreting_step_failed", {{"conversation", id}, {"error", e.what()}});
+      }
+    }
+    if (settings.vendor) {
+      for (auto& notice : co_await store.vendor_notices(kDueBatch)) {
+        asio::co_spawn(executor, tell_vendor(std::move(notice)), asio::detached);
+      }
+    }
+  }
+
+  // The vendor's interpreter is no longer needed (the conversation ended, they did not answer):
+  // POST <vendor_url>/ended, once; a vendor that misses it still gets no more messages.
+  asio::awaitable<void> tell_vendor(std::string notice) {
+    auto keep = shared_from_this();
+    try {
+      auto response = co_await client.request(
+          signed_post(config.vendor_url + "/ended", config.vendor_secret, notice,
+                      std::chrono::seconds(config.vendor_timeout_s)));
+      log::info("interpreting_vendor_told", {{"status", std::to_string(response.status)}});
+    } catch (const std::exception& e) {
+      log::warn("interpreting_vendor_not_told", {{"error", e.what()}});
+    }
+  }
+
+  // Delivers a stored message to the resident off the loop (a slow provider holds up nothing).
+  void deliver_later(store::Fields conv, std::string text, std::string author_name,
+                     store::AppendResult appended) {
+    auto send = [self = shared_from_this(), conv = std::move(conv), text = std::move(text),
+                 author_name = std::move(author_name),
+                 appended = std::move(appended)]() -> asio::awaitable<void> {
+      Outbound out = Deliver::outbound(conv, text, author_name);
+      co_await self->deliver.reply(std::move(out), appended);
+    };
+    asio::co_spawn(executor, std::move(send), asio::detached);
   }
 
   // What the resident is told (contract 2), or "" when they were told already.
@@ -192,18 +246,20 @@ struct Interpreting::Impl : std::enable_shared_from_this<Impl> {
                 {{"conversation", id}, {"interpreter", next.interpreter}});
     }
     if (!next.notice_message_id.empty() && conv) {
-      store::AppendResult appended{next.notice_message_id,
-                                   field(*conv, "reply_channel"),
-                                   field(*conv, "reply_address"),
-                                   {},
-                                   "out"};
-      co_await deliver.reply(Deliver::outbound(*conv, notice, ""), appended);
+      deliver_later(*conv, notice, "",
+                    store::AppendResult{next.notice_message_id,
+                                        field(*conv, "reply_channel"),
+                                        field(*conv, "reply_address"),
+                                        {},
+                                        "out"});
     }
     if (next.action == "vendor" && conv) {
       counted("vendor_asked").inc();
       asio::co_spawn(executor, ask_vendor(*conv), asio::detached);
     }
-    for (const auto& message_id : next.forward) co_await forward(id, message_id, next.interpreter);
+    for (const auto& message_id : next.forward) {
+      asio::co_spawn(executor, forward(id, message_id, next.interpreter), asio::detached);
+    }
   }
 
   asio::awaitable<void> ask_vendor(store::Fields conv) {
@@ -252,8 +308,21 @@ struct Interpreting::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // One message for the vendor's interpreter, through the outbox.
-  asio::awaitable<void> forward(const std::string& conversation_id, const std::string& message_id,
-                                const std::string& interpreter) {
+  // Offered again by the tick until vendor_forwarded() records it (a crash here loses nothing).
+  asio::awaitable<void> forward(std::string conversation_id, std::string message_id,
+                                std::string interpreter) {
+    auto keep = shared_from_this();
+    try {
+      co_await forward_now(conversation_id, message_id, interpreter);
+      co_await store.vendor_forwarded(conversation_id, message_id);
+    } catch (const std::exception& e) {
+      log::warn("interpreting_forward_failed",
+                {{"conversation", conversation_id}, {"message", message_id}, {"error", e.what()}});
+    }
+  }
+
+  asio::awaitable<void> forward_now(const std::string& conversation_id,
+                                    const std::string& message_id, const std::string& interpreter) {
     auto conv = co_await store.conversation(conversation_id);
     auto message = co_await store.message(conversation_id, message_id);
     if (!conv || !message) co_return;
@@ -282,8 +351,9 @@ struct Interpreting::Impl : std::enable_shared_from_this<Impl> {
     }
     long long at = 0;
     auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), at);
+    const long long now = unix_seconds();
     if (ec != std::errc() || end != timestamp.data() + timestamp.size() ||
-        std::llabs(unix_seconds() - at) > kMaxClockSkewS) {
+        at < now - kMaxClockSkewS || at > now + kMaxClockSkewS) {
       metrics::rejected("interpreting", "stale_webhook").inc();
       throw ApiError(ErrorCode::unauthorized,
                      "X-Frontdoor-Timestamp must be Unix seconds within 300 s of now");
@@ -294,15 +364,16 @@ struct Interpreting::Impl : std::enable_shared_from_this<Impl> {
       throw ApiError(ErrorCode::unauthorized, "X-Frontdoor-Signature does not match");
     }
     json::object body;
+    std::string type, conversation_id, interpreter_id;
     try {
       body = http::json_object_body(req);
+      type = http::required_string(body, "type");
+      conversation_id = http::required_string(body, "conversation_id");
+      interpreter_id = http::required_string(body, "interpreter_id");
     } catch (const ApiError&) {
       metrics::rejected("interpreting", "malformed_webhook").inc();
       throw;
     }
-    auto type = http::required_string(body, "type");
-    auto conversation_id = http::required_string(body, "conversation_id");
-    auto interpreter_id = http::required_string(body, "interpreter_id");
     const std::string who = "vendor:" + interpreter_id;
     try {
       if (type == "left") {
@@ -314,24 +385,40 @@ struct Interpreting::Impl : std::enable_shared_from_this<Impl> {
         metrics::rejected("interpreting", "unknown_event").inc();
         throw ApiError(ErrorCode::invalid_field, "type must be interpretation or left");
       }
-      auto of = http::required_string(body, "of");
-      auto text = ingest.checked_text("interpreting", "text", http::required_string(body, "text"),
-                                      kMaxInterpretationChars);
-      if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
-        throw ApiError(ErrorCode::missing_field, "text is empty");
+      std::string of, text, name, event_id;
+      try {
+        // event_id is required: a signed request replayed within the clock window stores nothing.
+        event_id = http::required_string(body, "event_id");
+        if (event_id.empty() || event_id.size() > 128) {
+          throw ApiError(ErrorCode::invalid_field, "event_id must be 1 to 128 characters");
+        }
+        of = http::required_string(body, "of");
+        if (!message_id_like(of)) {
+          throw ApiError(ErrorCode::invalid_field,
+                         "of must be a message id such as 1795617218395-0");
+        }
+        text = ingest.checked_text("interpreting", "text", http::required_string(body, "text"),
+                                   kMaxInterpretationChars);
+        if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+          throw ApiError(ErrorCode::missing_field, "text is empty");
+        }
+        name = ingest.checked_text(
+            "interpreting", "interpreter_name",
+            http::optional_string(body, "interpreter_name").value_or("Interpreter"), 200);
+      } catch (const ApiError&) {
+        metrics::rejected("interpreting", "malformed_webhook").inc();
+        throw;
       }
-      auto name = http::optional_string(body, "interpreter_name").value_or("Interpreter");
-      auto event_id = http::optional_string(body, "event_id").value_or("");
-      if (event_id.size() > 128) throw ApiError(ErrorCode::invalid_field, "event_id is too long");
-      auto result = co_await store.interpreted(
-          conversation_id, of, text, who,
-          ingest.checked_text("interpreting", "interpreter_name", name, 200), event_id);
-      counted("interpreted").inc();
-      if (result.direction == "out") {
-        auto conv = co_await store.conversation(conversation_id);
-        store::AppendResult appended{
-            result.message_id, result.reply_channel, result.reply_address, {}, "out"};
-        co_await deliver.reply(Deliver::outbound(*conv, text, name), appended);
+      auto result = co_await store.interpreted(conversation_id, of, text, who, name, event_id);
+      if (result.direction != "duplicate") counted("interpreted").inc();
+      // To the resident; also a repeated event whose message never left (the first answer
+      // was lost between storing and sending).
+      if (result.delivery == "pending") {
+        if (auto conv = co_await store.conversation(conversation_id)) {
+          store::AppendResult appended{
+              result.message_id, result.reply_channel, result.reply_address, {}, "out"};
+          co_await deliver.reply(Deliver::outbound(*conv, text, name), appended);
+        }
       }
       co_return http::HttpResponse::json(
           201, json::serialize(json::object{{"message_id", result.message_id},

@@ -45,12 +45,22 @@ class Router;
 namespace net {
 class HttpClient;
 }
+namespace metrics {
+class Counter;
+}
 
 namespace interpreting {
 
 // The signature of contract 4.
 std::string vendor_signature(std::string_view secret, std::string_view timestamp,
                              std::string_view body);
+
+// frontdoor_interpreting_total{event}: joined, vendor_asked, vendor_joined, vendor_refused,
+// escalated, interpreted.
+metrics::Counter& counted(const std::string& event);
+
+// A message id as the store makes them ("<ms>-<seq>").
+bool message_id_like(std::string_view id);
 
 class Interpreting {
  public:

@@ -494,7 +494,8 @@ boost::asio::awaitable<Interpreted> ConversationStore::interpreted(
       co_await run(interpret_script(),
                    args("interpreted", conversation_id, std::to_string(settings_.events_maxlen), of,
                         text, interpreter, author_name, event_id));
-  co_return Interpreted{element(reply, 0), element(reply, 1), element(reply, 2), element(reply, 3)};
+  co_return Interpreted{element(reply, 0), element(reply, 1), element(reply, 2), element(reply, 3),
+                        element(reply, 4)};
 }
 
 boost::asio::awaitable<void> ConversationStore::interpreter_leaves(
@@ -502,6 +503,20 @@ boost::asio::awaitable<void> ConversationStore::interpreter_leaves(
   co_await run(
       interpret_script(),
       args("leave", conversation_id, std::to_string(settings_.events_maxlen), interpreter, reason));
+}
+
+boost::asio::awaitable<void> ConversationStore::vendor_forwarded(const std::string& conversation_id,
+                                                                 const std::string& message_id) {
+  co_await run(interpret_script(), args("forwarded", conversation_id,
+                                        std::to_string(settings_.events_maxlen), message_id));
+}
+
+boost::asio::awaitable<std::vector<std::string>> ConversationStore::vendor_notices(int limit) {
+  RedisReply reply =
+      co_await run(interpret_script(), args("vendor_notices", std::to_string(limit)));
+  std::vector<std::string> notices;
+  for (const auto& e : reply.elements) notices.push_back(e.str);
+  co_return notices;
 }
 
 }  // namespace frontdoor::store

@@ -72,6 +72,7 @@ struct Interpreted {
   std::string direction;  // "interpretation" (for the agent) | "out" (for the resident) |
                           // "duplicate" (an event seen before)
   std::string reply_channel, reply_address;
+  std::string delivery;  // of an "out" (or a duplicate's): pending until delivered
 };
 
 // Replies due for another attempt (see schedule_retry).
@@ -237,6 +238,11 @@ class ConversationStore {
   boost::asio::awaitable<void> interpreter_leaves(const std::string& conversation_id,
                                                   const std::string& interpreter,
                                                   const std::string& reason);
+  // A message offered for the vendor is in its hands (or the outbox's).
+  boost::asio::awaitable<void> vendor_forwarded(const std::string& conversation_id,
+                                                const std::string& message_id);
+  // Up to `limit` notices that a vendor's interpreter is no longer needed (JSON objects).
+  boost::asio::awaitable<std::vector<std::string>> vendor_notices(int limit);
 
   // A lease on work only one instance may do at a time (polling one mailbox folder), kept at
   // lease:<name> for ttl_ms: true when `owner` holds it now (taken, or renewed because it held

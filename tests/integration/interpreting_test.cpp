@@ -225,7 +225,18 @@ TEST_CASE(
               .status == 200);
   CHECK(str(conversation_of(daemon, admin, id).at("interpretation")) == "ended");
   CHECK(redis.cli({"SCARD", "agent:{hodan}:interpreting"}) == "0");
-  CHECK(daemon.get("/metrics").body.find("frontdoor_interpreting_total{event=\"joined\"} 1") !=
+  CHECK(daemon.get("/api/v1/conversations/" + id, hodan).status == 403);  // not theirs any more
+
+  // Samira writes again: the conversation reopens and asks for an interpreter again.
+  samira.say("Godka weli waa furan yahay.");
+  REQUIRE(becomes(daemon, admin, id, "interpreter", "hodan"));
+  CHECK(daemon.get("/api/v1/conversations/" + id, hodan).status == 200);
+  // An interpreter who signs off leaves what they interpret; nobody else reads Somali and
+  // English, so a supervisor hears of it once the pool wait is over.
+  REQUIRE(daemon.post("/api/v1/me/presence", R"({"presence":"offline"})", hodan).status == 200);
+  CHECK(redis.cli({"SCARD", "agent:{hodan}:interpreting"}) == "0");
+  CHECK(str(conversation_of(daemon, admin, id).at("interpretation")) == "requested");
+  CHECK(daemon.get("/metrics").body.find("frontdoor_interpreting_total{event=\"joined\"} 2") !=
         std::string::npos);
 }
 
@@ -356,4 +367,41 @@ TEST_CASE(
   CHECK(left.status == 200);
   REQUIRE(becomes(daemon, admin, id, "interpretation", "escalated", 8000ms));
   CHECK(has_system_line(messages_of(daemon, admin, id), "a supervisor is alerted"));
+}
+
+TEST_CASE("a vendor's interpreter is told when the conversation no longer needs them") {
+  const std::string secret = "vendor-shared-secret";
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<StandinRequest> ended;
+  HttpStandin vendor([&](const StandinRequest& request) {
+    if (request.target == "/requests") return StandinResponse{201, R"({"interpreter_id":"v-9"})"};
+    if (request.target == "/ended") {
+      std::lock_guard lock(mutex);
+      ended.push_back(request);
+      changed.notify_all();
+    }
+    return StandinResponse{202, "{}"};
+  });
+  RedisServer redis;
+  Daemon daemon(redis.url(), {{"ROUTING_LANGUAGE_WAIT_S", "0"},
+                              {"INTERPRETERS_POOL_WAIT_S", "0"},
+                              {"INTERPRETERS_VENDOR_URL", vendor.base_url()},
+                              {"INTERPRETERS_VENDOR_SECRET", secret}});
+  auto admin = daemon.login();
+  add_account(daemon, admin, "ana", "agent", R"("en")", R"("general")");
+  auto ana = available(daemon, "ana");
+  SomaliResident samira(daemon);
+  auto id = samira.say("Qashinka lama qaadin.");
+  REQUIRE(becomes(daemon, admin, id, "interpreter", "vendor:v-9"));
+  REQUIRE(daemon.post("/api/v1/conversations/" + id + "/status", R"({"status":"resolved"})", ana)
+              .status == 200);
+  std::unique_lock lock(mutex);
+  REQUIRE(changed.wait_for(lock, 5s, [&] { return !ended.empty(); }));
+  auto notice = json::parse(ended[0].body).as_object();
+  CHECK(str(notice.at("conversation_id")) == id);
+  CHECK(str(notice.at("interpreter_id")) == "v-9");
+  CHECK(ended[0].headers["x-frontdoor-signature"] ==
+        frontdoor::interpreting::vendor_signature(secret, ended[0].headers["x-frontdoor-timestamp"],
+                                                  ended[0].body));
 }

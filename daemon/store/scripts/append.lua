@@ -35,7 +35,7 @@ end
 
 local now = now_ms()
 local fields = redis.call('HMGET', key, 'reply_channel', 'queue', 'agent', 'first_response_at',
-  'contact', 'interpretation')
+  'contact', 'interpretation', 'needs_interpreter', 'interpret_language')
 local reply_channel, queue, holder, first_response = fields[1], fields[2], fields[3], fields[4]
 local answer = direction == 'out' and author ~= 'system'
 if answer and status == 'resolved' then reopen(conv_id, fields[5]) end
@@ -62,6 +62,14 @@ if answer then
   events[#events + 1] = 'conversation.updated'
 end
 
+-- A resolved conversation that needed an interpreter, reopened by this reply: it asks again.
+local requested_line
+if answer and status == 'resolved' and fields[6] == 'ended' and fields[7] and
+    ARGV[8] ~= 'direct' then
+  requested_line = request_interpreter(conv_id, fields[7], fields[8] or 'en', now, author,
+    author_name)
+  if requested_line then fields[6] = 'requested' end
+end
 local stored = direction
 if answer and interpreting(fields[6]) and ARGV[8] ~= 'direct' then
   stored = 'for_interpreter'
@@ -82,5 +90,6 @@ redis.call('ZADD', 'convs', now, conv_id)
 
 local conv = conversation(conv_id)
 for _, event_type in ipairs(events) do publish(maxlen, event_type, conv, {}) end
+if requested_line then publish(maxlen, 'message.created', conv, {message = requested_line}) end
 publish(maxlen, 'message.created', conv, {message = message})
 return {message.id, conv.reply_channel, conv.reply_address, conv.status, stored}

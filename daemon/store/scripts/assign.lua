@@ -26,12 +26,12 @@ redis.call('ZREM', 'queue:' .. queue, conv_id)
 redis.call('HSET', key, 'agent', agent, 'status', status, 'assigned_at', now, 'updated_at', now)
 take(conv_id, agent, channel)
 answered(conv_id, now)
-local message = append_message(conv_id, {
-  'direction', 'system', 'author', author, 'author_name', author_name,
-  'text', 'assigned to ' .. agent, 'created_at', tostring(now)})
-redis.call('HSET', key, 'last_message_id', message.id)
-redis.call('ZADD', 'convs', now, conv_id)
+local message = system_line(conv_id, author, author_name, 'assigned to ' .. agent, now)
+-- The new holder reads the resident's language: the interpreter is released.
+local released = interpreter_not_needed(conv_id, agent,
+  redis.call('HGET', 'agent:{' .. agent .. '}', 'languages'), now)
 local conv = conversation(conv_id)
 publish(maxlen, 'conversation.updated', conv, {previous_agent = holder or ''})
 publish(maxlen, 'message.created', conv, {message = message})
+if released then publish(maxlen, 'message.created', conv, {message = released}) end
 return status

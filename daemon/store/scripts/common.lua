@@ -156,57 +156,11 @@ local function interpreting(state)
     state == 'escalated'
 end
 
--- Something to interpret arrived: the tick looks at the conversation soon (a vendor gets it, a
--- time-out is scheduled).
+-- Something to interpret arrived: the tick looks at the conversation now (a vendor gets it, a
+-- time-out is scheduled), earlier than planned if need be.
 local function to_interpret(conv_id, message_id, now)
   redis.call('ZADD', conv_key(conv_id) .. ':uninterpreted', 'NX', now, message_id)
-  redis.call('ZADD', 'interpret:due', 'NX', now, conv_id)
-end
-
--- Asks for an interpreter between the resident's `language` and the agents' `into`, once per
--- conversation while one is being looked for or is there. The resident's latest messages
--- (at most 20) are what the interpreter starts with. Returns the system line's message, or nil
--- when an interpretation is already under way.
-local function request_interpreter(conv_id, language, into, now, author, author_name)
-  local key = conv_key(conv_id)
-  if interpreting(redis.call('HGET', key, 'interpretation')) then return nil end
-  redis.call('HSET', key, 'interpretation', 'requested', 'needs_interpreter', language,
-    'interpret_language', into, 'interpreter_requested_at', now)
-  redis.call('HDEL', key, 'interpreter_tried', 'vendor_tried', 'escalated_at')
-  local recent = redis.call('XREVRANGE', key .. ':msgs', '+', '-', 'COUNT', 50)
-  local taken = 0
-  for _, entry in ipairs(recent) do
-    local m = hash_to_table(entry[2])
-    if m.direction == 'in' and taken < 20 then
-      redis.call('ZADD', key .. ':uninterpreted', 'NX', tonumber(m.created_at or now), entry[1])
-      taken = taken + 1
-    end
-  end
-  redis.call('ZADD', 'interpret:due', now, conv_id)
-  return append_message(conv_id, {
-    'direction', 'system', 'author', author, 'author_name', author_name,
-    'text', 'interpreter requested (' .. language .. ' ↔ ' .. into .. ')',
-    'created_at', tostring(now)})
-end
-
--- The interpreter leaves (the conversation ended, they did not answer, they left): their load
--- drops; the conversation keeps `interpreter` as who interpreted last.
-local function interpreter_leaves(conv_id)
-  local key = conv_key(conv_id)
-  local who, kind = unpack(redis.call('HMGET', key, 'interpreter', 'interpreter_kind'))
-  if who and kind == 'pool' then
-    redis.call('SREM', 'agent:{' .. who .. '}:interpreting', conv_id)
-  end
-  return who
-end
-
-local function end_interpretation(conv_id)
-  local key = conv_key(conv_id)
-  if not interpreting(redis.call('HGET', key, 'interpretation')) then return end
-  interpreter_leaves(conv_id)
-  redis.call('HSET', key, 'interpretation', 'ended')
-  redis.call('ZREM', 'interpret:due', conv_id)
-  redis.call('DEL', key .. ':uninterpreted')
+  redis.call('ZADD', 'interpret:due', 'LT', now, conv_id)
 end
 
 -- A system line in the transcript, as the conversation's latest message.
@@ -219,16 +173,81 @@ local function system_line(conv_id, author, author_name, text, now)
   return message
 end
 
--- The interpreter is gone from a conversation still under way (no answer in time, they left,
--- their inbox closed): another is looked for at once, never the same one for this request.
-local function interpreter_gone(conv_id, why, now, maxlen)
+-- Asks for an interpreter between the resident's `language` and the agents' `into`, once per
+-- conversation while one is being looked for or is there, and only while the conversation is
+-- open. The resident's latest messages (at most 20) are what the interpreter starts with.
+-- Returns the system line's message, or nil when nothing was asked.
+local function request_interpreter(conv_id, language, into, now, author, author_name)
   local key = conv_key(conv_id)
-  local who = interpreter_leaves(conv_id)
+  local state, status = unpack(redis.call('HMGET', key, 'interpretation', 'status'))
+  if interpreting(state) or status == 'resolved' or status == 'closed' then return nil end
+  redis.call('HSET', key, 'interpretation', 'requested', 'needs_interpreter', language,
+    'interpret_language', into, 'interpreter_requested_at', now)
+  redis.call('HDEL', key, 'interpreter', 'interpreter_kind', 'interpreter_since',
+    'interpreter_tried', 'vendor_tried', 'escalated_at')
+  redis.call('DEL', key .. ':forwarded')
+  local recent = redis.call('XREVRANGE', key .. ':msgs', '+', '-', 'COUNT', 50)
+  local taken = 0
+  for _, entry in ipairs(recent) do
+    local m = hash_to_table(entry[2])
+    if m.direction == 'in' and taken < 20 and not m.auto_submitted then
+      redis.call('ZADD', key .. ':uninterpreted', 'NX', tonumber(m.created_at or now), entry[1])
+      taken = taken + 1
+    end
+  end
+  redis.call('ZADD', 'interpret:due', now, conv_id)
+  return system_line(conv_id, author, author_name,
+    'interpreter requested (' .. language .. ' ↔ ' .. into .. ')', now)
+end
+
+-- The interpreter leaves the conversation (it ended, they did not answer, they left): their
+-- load drops, they no longer see it (last_interpreter keeps who it was), and a vendor is told
+-- unless it said so itself (interpret:vendor_notices, sent by the interpreting loop).
+-- Returns who it was, or nil.
+local function interpreter_leaves(conv_id, why, vendor_knows)
+  local key = conv_key(conv_id)
+  local who, kind = unpack(redis.call('HMGET', key, 'interpreter', 'interpreter_kind'))
+  if not who then return nil end
+  if kind == 'pool' then
+    redis.call('SREM', 'agent:{' .. who .. '}:interpreting', conv_id)
+  elseif kind == 'vendor' and not vendor_knows then
+    redis.call('RPUSH', 'interpret:vendor_notices', cjson.encode({conversation_id = conv_id,
+      interpreter_id = string.sub(who, 8), reason = why}))
+  end
+  redis.call('HDEL', key, 'interpreter', 'interpreter_kind', 'interpreter_since')
+  redis.call('HSET', key, 'last_interpreter', who)
+  return who
+end
+
+-- The interpretation is over (the conversation was resolved or closed, or its agent reads the
+-- language). Agents' replies still waiting for their interpretation never reached the resident:
+-- the transcript says so. Returns that system line, or nil.
+local function end_interpretation(conv_id, why, now)
+  local key = conv_key(conv_id)
+  if not interpreting(redis.call('HGET', key, 'interpretation')) then return nil end
+  interpreter_leaves(conv_id, why, false)
+  redis.call('HSET', key, 'interpretation', 'ended')
+  redis.call('ZREM', 'interpret:due', conv_id)
+  local lost = 0
+  for _, id in ipairs(redis.call('ZRANGE', key .. ':uninterpreted', 0, -1)) do
+    local m = redis.call('XRANGE', key .. ':msgs', id, id)
+    if #m == 1 and hash_to_table(m[1][2]).direction == 'for_interpreter' then lost = lost + 1 end
+  end
+  redis.call('DEL', key .. ':uninterpreted', key .. ':forwarded')
+  if lost == 0 then return nil end
+  return system_line(conv_id, 'system', '', lost .. ' repl' .. (lost == 1 and 'y' or 'ies') ..
+    ' waiting for an interpretation never reached the resident (' .. why .. ')', now)
+end
+
+-- The interpreter is gone from a conversation still under way (no answer in time, they left,
+-- they went offline): another is looked for at once, never the same one for this request.
+local function interpreter_gone(conv_id, why, now, maxlen, vendor_knows)
+  local key = conv_key(conv_id)
+  local who = interpreter_leaves(conv_id, why, vendor_knows)
   if not who then return end
   local tried = redis.call('HGET', key, 'interpreter_tried')
   redis.call('HSET', key, 'interpretation', 'requested', 'interpreter_requested_at', now,
     'interpreter_tried', (tried and tried ~= '') and (tried .. ',' .. who) or who)
-  redis.call('HDEL', key, 'interpreter', 'interpreter_kind', 'interpreter_since')
   redis.call('DEL', key .. ':forwarded')
   redis.call('ZADD', 'interpret:due', now, conv_id)
   local message = system_line(conv_id, 'system', '',
@@ -236,4 +255,28 @@ local function interpreter_gone(conv_id, why, now, maxlen)
   local conv = conversation(conv_id)
   publish(maxlen, 'conversation.updated', conv, {previous_interpreter = who})
   publish(maxlen, 'message.created', conv, {message = message})
+end
+
+-- The conversation's new holder reads its language: no interpreter is needed any more.
+-- Returns the system line, or nil when nothing changed.
+local function interpreter_not_needed(conv_id, agent, agent_languages, now)
+  local key = conv_key(conv_id)
+  local language = redis.call('HGET', key, 'needs_interpreter')
+  if not language or not speaks(agent_languages, language) then return nil end
+  end_interpretation(conv_id, agent .. ' reads ' .. language, now)
+  redis.call('HDEL', key, 'needs_interpreter')
+  return system_line(conv_id, 'system', '', agent .. ' reads ' .. language ..
+    '; no interpreter is needed', now)
+end
+
+-- An interpreter went offline: every conversation it interprets looks for another.
+local function interpreter_offline(username, now, maxlen)
+  local key = 'agent:{' .. username .. '}:interpreting'
+  for _, conv_id in ipairs(redis.call('SMEMBERS', key)) do
+    if redis.call('HGET', conv_key(conv_id), 'interpreter') == username then
+      interpreter_gone(conv_id, 'went offline', now, maxlen, false)
+    else
+      redis.call('SREM', key, conv_id)  -- stale
+    end
+  end
 end

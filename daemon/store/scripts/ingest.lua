@@ -160,8 +160,17 @@ end
 local message = append_message(conv_id, fields)
 local key = conv_key(conv_id)
 redis.call('HSET', key, 'last_message_id', message.id, 'last_inbound_at', now)
--- An interpreter is there or on the way: the message waits for its interpretation.
-if interpreting(redis.call('HGET', key, 'interpretation')) then
+-- An interpreter is there or on the way: the message waits for its interpretation (an
+-- automatic reply does not). A resolved conversation that needed one and comes back asks again.
+local interpretation, needs, into = unpack(redis.call('HMGET', key, 'interpretation',
+  'needs_interpreter', 'interpret_language'))
+if not passive and interpretation == 'ended' and needs and created == 0 then
+  if request_interpreter(conv_id, needs, into or 'en', now, 'system', '') then
+    interpretation = 'requested'
+    events[#events + 1] = 'conversation.updated'
+  end
+end
+if not passive and interpreting(interpretation) then
   to_interpret(conv_id, message.id, now)
 end
 redis.call('HINCRBY', key, 'message_count', 1)

@@ -22,11 +22,13 @@
 --                     (vendor_requested; the caller does the asking) or, without a vendor or when
 --                     it was tried, a supervisor is alerted (escalated; the pool is still tried
 --                     every few seconds);
---         vendor_requested: no answer within vendor_timeout_ms counts as a refusal;
+--         vendor_requested: no answer within vendor_timeout_ms (and 5 s) counts as a refusal;
 --         active:     something waiting longer than response_timeout_ms for its interpretation
 --                     (counted from when the interpreter joined at the earliest) sends the
 --                     interpreter away and another is looked for; with a vendor interpreter,
---                     what was not yet forwarded to the vendor is returned for forwarding.
+--                     what the vendor does not have yet is returned for forwarding (offered
+--                     again after 60 s until `forwarded` says it was handed over);
+--         a resolved or closed conversation's interpretation ends.
 --       Returns {action, interpreter, notice message id, message ids to forward…}; action is
 --       none | waiting | joined | vendor | escalated | active.
 --   vendor_joined  2 conversation_id  3 events_maxlen  4 interpreter id (the vendor's)
@@ -39,15 +41,24 @@
 --       An interpretation of a resident's message ("in"; the agent reads it: direction
 --       "interpretation") or of an agent's reply ("for_interpreter"; the resident receives it:
 --       direction "out", delivery pending). Returns {message id, direction, reply_channel,
---       reply_address}. Errors: not_found, conflict (not this conversation's interpreter now),
---       invalid (not a message to interpret).
+--       reply_address, delivery}. Errors: not_found, conflict (not this conversation's
+--       interpreter now, or the message is not waiting for an interpretation), invalid (not a
+--       message to interpret).
 --   leave          2 conversation_id  3 events_maxlen  4 interpreter  5 reason
 --       The interpreter leaves; another is looked for. Errors: conflict (not its interpreter).
+--   forwarded      2 conversation_id  3 events_maxlen  4 message id
+--       The message is in the vendor's hands (or the outbox's): the tick stops offering it.
+--   vendor_notices 2 limit
+--       Takes up to `limit` notices for the vendor (its interpreter is no longer needed: JSON
+--       {conversation_id, interpreter_id, reason}) from interpret:vendor_notices.
 local op = ARGV[1]
 
 if op == 'due' then
   return redis.call('ZRANGEBYSCORE', 'interpret:due', '-inf', string.format('%.0f', now_ms()),
     'LIMIT', 0, tonumber(ARGV[2]))
+end
+if op == 'vendor_notices' then
+  return redis.call('LPOP', 'interpret:vendor_notices', tonumber(ARGV[2])) or {}
 end
 
 local conv_id, maxlen = ARGV[2], ARGV[3]
@@ -61,13 +72,21 @@ local function announce(message, extra)
 end
 
 if op == 'request' then
-  if not redis.call('HGET', key, 'status') then
-    return redis.error_reply('not_found no conversation ' .. conv_id)
+  local status = redis.call('HGET', key, 'status')
+  if not status then return redis.error_reply('not_found no conversation ' .. conv_id) end
+  if status == 'resolved' or status == 'closed' then
+    return redis.error_reply('conflict conversation ' .. conv_id .. ' is ' .. status)
   end
   local message = request_interpreter(conv_id, ARGV[4], ARGV[5], now, ARGV[6], ARGV[7])
   if not message then return 0 end
-  redis.call('HSET', key, 'last_message_id', message.id)
   announce(message)
+  return 1
+end
+
+if op == 'forwarded' then
+  if redis.call('ZSCORE', key .. ':forwarded', ARGV[4]) then
+    redis.call('ZADD', key .. ':forwarded', 'XX', '+inf', ARGV[4])
+  end
   return 1
 end
 
@@ -79,6 +98,11 @@ if op == 'tick' then
   local state = c.interpretation
   if not c.status or not interpreting(state) then
     redis.call('ZREM', 'interpret:due', conv_id)
+    return {'none', '', ''}
+  end
+  if c.status == 'resolved' or c.status == 'closed' then
+    local line = end_interpretation(conv_id, 'the conversation is ' .. c.status, now)
+    announce(line)
     return {'none', '', ''}
   end
   local result = {'waiting', '', ''}
@@ -110,20 +134,29 @@ if op == 'tick' then
       due_in(since + response_timeout - now)
       result[1], result[2] = 'active', c.interpreter
       if c.interpreter_kind == 'vendor' then
+        -- What the vendor does not have yet; offered again if not handed over within 60 s.
+        local offered = false
         for _, id in ipairs(redis.call('ZRANGE', key .. ':uninterpreted', 0, -1)) do
-          if redis.call('SADD', key .. ':forwarded', id) == 1 then result[#result + 1] = id end
+          local at = redis.call('ZSCORE', key .. ':forwarded', id)
+          if not at or (at ~= 'inf' and tonumber(at) + 60000 <= now) then
+            redis.call('ZADD', key .. ':forwarded', now, id)
+            result[#result + 1] = id
+            offered = true
+          end
         end
+        if offered then due_in(math.min(since + response_timeout - now, 60000)) end
       end
       return result
     end
     interpreter_gone(conv_id, 'did not interpret within ' ..
-      math.floor(response_timeout / 1000) .. ' s', now, maxlen)
+      math.floor(response_timeout / 1000) .. ' s', now, maxlen, false)
     c = hash_to_table(redis.call('HGETALL', key))
     state = 'requested'
   end
 
   if state == 'vendor_requested' then
-    local asked = tonumber(c.vendor_requested_at or now)
+    -- A margin past the vendor's own time-out, so a late answer is not thrown away.
+    local asked = tonumber(c.vendor_requested_at or now) + 5000
     if asked + vendor_timeout > now then
       due_in(asked + vendor_timeout - now)
       return result
@@ -207,13 +240,17 @@ if op == 'interpreted' then
   local event_key = 'interpret:event:' .. who .. ':' .. event
   if event ~= '' then
     local seen = redis.call('GET', event_key)
-    if seen then return {seen, 'duplicate', c.reply_channel, c.reply_address} end
+    if seen then
+      -- The same event again: what it made, and whether that still waits for delivery.
+      return {seen, 'duplicate', c.reply_channel, c.reply_address,
+        redis.call('HGET', key .. ':delivery', seen) or ''}
+    end
   end
   if c.interpretation ~= 'active' or c.interpreter ~= who then
     return redis.error_reply('conflict ' .. who .. ' is not interpreting conversation ' .. conv_id)
   end
   local original = redis.call('XRANGE', key .. ':msgs', of, of)
-  if #original == 0 then
+  if #original ~= 1 or original[1][1] ~= of then
     return redis.error_reply('not_found no message ' .. of .. ' in conversation ' .. conv_id)
   end
   local o = hash_to_table(original[1][2])
@@ -221,13 +258,14 @@ if op == 'interpreted' then
   if o.direction == 'in' then
     direction, language, channel = 'interpretation', c.interpret_language, ''
   elseif o.direction == 'for_interpreter' then
-    if c.status == 'closed' then
-      return redis.error_reply('conflict conversation ' .. conv_id .. ' is closed')
-    end
     direction, language, channel = 'out', c.language or c.needs_interpreter, c.reply_channel
   else
     return redis.error_reply('invalid message ' .. of .. ' is neither a resident\'s message ' ..
       'nor an agent\'s reply for the interpreter')
+  end
+  if not redis.call('ZSCORE', key .. ':uninterpreted', of) then
+    return redis.error_reply('conflict message ' .. of .. ' is not waiting for an ' ..
+      'interpretation (interpreted already, or from before this interpreter was asked)')
   end
   local author = string.sub(who, 1, 7) == 'vendor:' and who or ('interpreter:' .. who)
   local message = append_message(conv_id, {
@@ -241,12 +279,13 @@ if op == 'interpreted' then
   end
   if event ~= '' then redis.call('SET', event_key, message.id, 'EX', 7 * 24 * 3600) end
   redis.call('ZREM', key .. ':uninterpreted', of)
+  redis.call('ZREM', key .. ':forwarded', of)
   redis.call('ZADD', 'interpret:due', now, conv_id)
   redis.call('HSET', key, 'last_message_id', message.id, 'updated_at', now)
   redis.call('HINCRBY', key, 'message_count', 1)
   redis.call('ZADD', 'convs', now, conv_id)
   publish(maxlen, 'message.created', conversation(conv_id), {message = message})
-  return {message.id, direction, c.reply_channel, c.reply_address}
+  return {message.id, direction, c.reply_channel, c.reply_address, message.delivery or ''}
 end
 
 if op == 'leave' then
@@ -255,7 +294,7 @@ if op == 'leave' then
   if current ~= who or state ~= 'active' then
     return redis.error_reply('conflict ' .. who .. ' is not interpreting conversation ' .. conv_id)
   end
-  interpreter_gone(conv_id, ARGV[5], now, maxlen)
+  interpreter_gone(conv_id, ARGV[5], now, maxlen, true)  -- the one leaving knows
   return 1
 end
 

@@ -31,13 +31,7 @@ for _, username in ipairs(redis.call('ZRANGEBYSCORE', 'agents:heartbeat', '-inf'
     redis.call('ZREM', 'route:available', username)
     redis.call('ZREM', 'interpret:available', username)
     -- What it interpreted gets another interpreter.
-    for _, conv_id in ipairs(redis.call('SMEMBERS', akey .. ':interpreting')) do
-      if redis.call('HGET', conv_key(conv_id), 'interpreter') == username then
-        interpreter_gone(conv_id, 'went offline', now, maxlen)
-      else
-        redis.call('SREM', akey .. ':interpreting', conv_id)
-      end
-    end
+    interpreter_offline(username, now, maxlen)
     publish_agent(maxlen, 'agent.updated', {username = username, presence = 'offline',
       previous_presence = presence, reason = 'inbox closed'})
     for _, member in ipairs(redis.call('SMEMBERS', akey .. ':holding')) do

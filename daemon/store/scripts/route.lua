@@ -92,13 +92,13 @@ for _, conv_id in ipairs(waiting) do
         end
         local message = system_line(conv_id, 'system', '', text, now)
         local interpreter_line
-        if interpreter_needed and request_interpreters then
+        if not interpreter_needed then
+          -- Back in the queue with an interpreter on it, now with an agent who reads it.
+          interpreter_line = interpreter_not_needed(conv_id, c.username, c.languages, now)
+        elseif request_interpreters then
           -- Into the agent's first language (English when the agent lists none).
           local into = string.match(c.languages or '', '^%s*([^,:%s]+)') or 'en'
           interpreter_line = request_interpreter(conv_id, language, into, now, 'system', '')
-          if interpreter_line then
-            redis.call('HSET', key, 'last_message_id', interpreter_line.id)
-          end
         end
         local conv = conversation(conv_id)
         publish(maxlen, 'conversation.updated', conv, {previous_agent = ''})

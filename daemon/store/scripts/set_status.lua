@@ -28,6 +28,7 @@ if status == 'assigned' and (not holder or holder == '') then
 end
 
 local now = now_ms()
+local ended_line
 local open_key = 'contact:{' .. contact .. '}:open'
 if status == 'queued' then
   redis.call('HDEL', key, 'agent')
@@ -46,7 +47,8 @@ if status == 'resolved' or (status == 'closed' and current ~= 'resolved') then
   if not redis.call('HGET', key, 'reopened') then stat(queue, 'resolved_first_contact', 1) end
 end
 if status == 'resolved' or status == 'closed' then
-  end_interpretation(conv_id)  -- the interpreter is free for another conversation
+  -- The interpreter is free for another conversation.
+  ended_line = end_interpretation(conv_id, 'the conversation was ' .. status, now)
   redis.call('HSET', key, status .. '_at', now)
   if redis.call('GET', open_key) == conv_id then redis.call('DEL', open_key) end
 elseif current == 'resolved' then
@@ -62,4 +64,5 @@ redis.call('ZADD', 'convs', now, conv_id)
 local conv = conversation(conv_id)
 publish(maxlen, 'conversation.updated', conv, {previous_agent = holder or ''})
 publish(maxlen, 'message.created', conv, {message = message})
+if ended_line then publish(maxlen, 'message.created', conv, {message = ended_line}) end
 return status
