@@ -15,6 +15,7 @@
 #include "channels/channel.hpp"
 #include "daemon/api/agent_api.hpp"
 #include "daemon/auth/agent_directory.hpp"
+#include "daemon/deliver/acknowledgement.hpp"
 #include "daemon/deliver/deliver.hpp"
 #include "daemon/events/event_bus.hpp"
 #include "daemon/http/server.hpp"
@@ -165,7 +166,15 @@ int run_daemon(const Config& config) {
     log::info("channel_enabled", {{"channel", channel->name()}});
   }
   deliver.start(io.get_executor());
-  routing::Router conversation_router(io.get_executor(), config.routing, store, events,
+  const routing::QueuePolicies queues(config);
+  const auto catalog = templates::Catalog::load_configured(config.server.templates_dir);
+  Acknowledgement acknowledgement(store, deliver, queues, catalog, config.email.from_name);
+  ingest.on_stored([&io, &acknowledgement](const Inbound& in, const IngestResult& result) {
+    if (Acknowledgement::wanted(in, result)) {
+      asio::co_spawn(io, acknowledgement.send(result.conversation_id), asio::detached);
+    }
+  });
+  routing::Router conversation_router(io.get_executor(), config.routing, queues, store, events,
                                       config.interpreters.enabled);
   conversation_router.start();
   interpreting::Interpreting interpreting(io.get_executor(), config, store, events, deliver, ingest,

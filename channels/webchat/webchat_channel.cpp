@@ -9,7 +9,9 @@
 //                                                          after a reconnect safe
 //   server → {"type":"message","id","conversation_id","direction","author","author_name",
 //             "text","created_at","client_id"?}            every resident and agent message,
-//                                                          the resident's own as its receipt
+//                                                          the resident's own as its receipt;
+//                                                          author "system": the hub's own
+//                                                          (the acknowledgement)
 //   server → {"type":"error","code","message","retryable"}
 //
 // The token is the resident's key to the chat: the store keeps only its SHA-256, as the
@@ -90,7 +92,9 @@ std::optional<std::string> resident_frame(const std::string& conversation_id,
                      {"id", id},
                      {"conversation_id", conversation_id},
                      {"direction", direction},
-                     {"author", direction == "in" ? "resident" : "agent"},
+                     {"author", direction == "in"           ? "resident"
+                                : get("author") == "system" ? "system"
+                                                            : "agent"},
                      {"author_name", get("author_name")},
                      {"text", get("text")},
                      {"created_at", api::iso_time(get("created_at"))}};
@@ -306,14 +310,21 @@ class WebchatChannel : public Channel {
     auto result = co_await ingest_.accept(std::move(in));
     auto now = std::chrono::steady_clock::now();
     if (result.conversation_id != session->conversation_id) {
+      // The receipt of this first message comes through the event stream; make sure it is not
+      // missed if it went by before the session was attached, and that nothing newer (the
+      // acknowledgement) overtakes it: live events wait until the replay is done.
+      std::string seen;
+      {
+        std::lock_guard lock(session->mutex);
+        session->replaying = true;
+        seen = session->last_sent;
+      }
       detach(session);
       attach(session, result.conversation_id);
+      co_await replay(session, seen);
       store::Fields update{{"conversation_id", result.conversation_id}};
       co_await store_.put_session("webchat", r.session_id, update, kSessionTtlSeconds);
       r.renewed = now;
-      // The receipt of this first message comes through the event stream; make sure it is not
-      // missed if it went by before the session was attached.
-      co_await replay(session, session->last_sent);
     } else if (now - r.renewed > kSessionRenewEvery) {
       co_await store_.put_session("webchat", r.session_id, {}, kSessionTtlSeconds);
       r.renewed = now;

@@ -98,6 +98,7 @@ boost::json::object queue_view(const store::ConversationStore::QueueStats& stats
           {"offered", count("offered")},
           {"answered", count("answered")},
           {"service_level", ratio(count("answered_in_target"), count("answered"))},
+          {"service_level_target_s", static_cast<double>(stats.service_level_ms) / 1000.0},
           {"average_first_response_s", first_response},
           {"resolved", count("resolved")},
           {"first_contact_resolution", ratio(count("resolved_first_contact"), count("resolved"))}};

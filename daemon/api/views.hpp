@@ -29,6 +29,7 @@ boost::json::object message_view(const std::string& id, const store::Fields& fie
                                  const std::string& conversation_id = {});
 
 // {queue, waiting, longest_wait_s, agents_available, offered, answered, service_level,
+//  service_level_target_s (the queue's target),
 //  average_first_response_s, resolved, first_contact_resolution}: the ratios null until there
 //  is something to divide by.
 // A conversation's messages as read side by side (GET …/transcript): {conversation, entries},

@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include "daemon/config/queue_options.hpp"
+#include "daemon/routing/business_hours.hpp"
 #include "i18n/language.hpp"
 
 namespace frontdoor {
@@ -348,6 +350,23 @@ constexpr Option kOptions[] = {
      .min = 1000,
      .max = 100000000,
      .doc = "Approximate number of entries kept in the events stream."},
+    {.name = "conversations.acknowledge",
+     .field = member<&Config::conversations, &Config::Conversations::acknowledge>,
+     .doc = "Tell a resident who opens a conversation that it arrived: its reference number and "
+            "the expected wait, or when the queue opens (after hours), in the resident's language "
+            "on the resident's channel. A queue's own acknowledge setting wins."},
+    {.name = "city.time_zone",
+     .field = member<&Config::city, &Config::City::time_zone>,
+     .valid = routing::is_time_zone,
+     .expect = "empty, or an IANA time zone such as America/Los_Angeles",
+     .doc = "The city's time zone: queues' business hours are read in it, and residents are told "
+            "opening times in it. Empty means the host's time zone."},
+    {.name = "city.holidays",
+     .field = member<&Config::city, &Config::City::holidays>,
+     .valid = routing::is_date_list,
+     .expect = "empty, or comma-separated dates YYYY-MM-DD",
+     .doc = "Days on which every queue with business hours stays closed (comma-separated dates "
+            "YYYY-MM-DD)."},
     {.name = "routing.enabled",
      .field = member<&Config::routing, &Config::Routing::enabled>,
      .doc = "Assign queued conversations to available agents automatically (longest idle "
@@ -942,6 +961,7 @@ const std::vector<std::string>& known_names() {
     };
     for (const Option& o : kOptions) add(o.name);
     add(kServices);
+    add(config_queues::kQueues);
     return all;
   }();
   return names;
@@ -1076,6 +1096,9 @@ class Loader {
 
   // The loaded Config; throws one ConfigError listing every problem, file ones in file order.
   Config finish() {
+    queues_.check(cfg_, [this](const toml::source_region& at, const std::string& text) {
+      problem(at, text);
+    });
     std::stable_sort(file_problems_.begin(), file_problems_.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string message;
@@ -1189,6 +1212,10 @@ class Loader {
       name += key.str();
       if (name == kServices) {
         read_services(node);
+      } else if (name == config_queues::kQueues) {
+        queues_.read(node, cfg_, [this](const toml::source_region& at, const std::string& text) {
+          problem(at, text);
+        });
       } else if (const Option* o = find_option(name)) {
         read_option(*o, node);
       } else if (!is_section(name)) {
@@ -1302,6 +1329,7 @@ class Loader {
 
   std::string path_;
   Config cfg_;
+  config_queues::QueueReader queues_;
   std::vector<std::pair<std::pair<std::uint32_t, std::uint32_t>, std::string>> file_problems_;
   std::vector<std::string> env_problems_;
 };
@@ -1316,6 +1344,13 @@ std::string markdown_cell(std::string_view text) {
 }
 
 }  // namespace
+
+namespace config_detail {
+std::string suggestion_for(std::string_view name, const std::vector<std::string>& known) {
+  return suggestion(name, known);
+}
+std::string value_text(const toml::node& node) { return toml_text(node); }
+}  // namespace config_detail
 
 Config load_config(const std::string& path) {
   Loader loader(path);
@@ -1341,6 +1376,9 @@ std::string config_reference_markdown() {
     out += "| `" + std::string(k.name) + "` | " + (k.required ? "yes" : "no") + " | " +
            markdown_cell(k.expect) + " | " + markdown_cell(k.doc) + " |\n";
   }
+  out += "\nKeys of each `[" + std::string(config_queues::kQueues) +
+         ".<name>]` table (file only, no environment variable):\n\n" +
+         config_queues::queue_reference_markdown();
   return out;
 }
 

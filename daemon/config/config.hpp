@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,6 +35,20 @@ struct ServiceDefinition {
   std::string group;
   std::string keywords;  // comma separated
   std::string queue;     // queue its requests go to; empty = the channel's queue
+};
+
+// One queue's own settings, from a [queues.<name>] table (docs/configuration.md#queues). A
+// queue without a table, and a key a table leaves out, take the defaults written here.
+struct QueueDefinition {
+  std::string languages;               // canonical BCP 47 tags served; empty = every language
+  int priority = 5;                    // 0..9: a higher one is routed first
+  std::string hours;                   // weekly schedule (routing/business_hours.hpp); "" = open
+  std::string after_hours = "queue";   // closed: queue (wait, told when it opens) | overflow
+  std::optional<int> service_level_s;  // unset = routing.service_level_s
+  std::optional<int> language_wait_s;  // unset = routing.language_wait_s
+  std::string overflow_to;             // queue conversations move to; "" = none
+  int overflow_after_s = 0;            // move after waiting this long; 0 = only after hours
+  std::optional<bool> acknowledge;     // unset = conversations.acknowledge
 };
 
 struct Config {
@@ -72,7 +87,17 @@ struct Config {
     std::string default_queue = "general";
     int dedup_ttl_s = 7 * 24 * 3600;  // how long provider idempotency keys are remembered
     int events_maxlen = 100000;       // approximate length of the events stream
+    bool acknowledge = true;  // a new conversation's resident is told it arrived (per queue)
   } conversations;
+
+  // The city itself: where its clocks are and when it is closed.
+  struct City {
+    std::string time_zone;  // IANA, "America/Los_Angeles"; empty = the host's
+    std::string holidays;   // "2025-12-25, 2026-01-01": queues with business hours are closed
+  } city;
+
+  // [queues.<name>] tables, by name.
+  std::map<std::string, QueueDefinition> queues;
 
   // Who gets which conversation (daemon/routing/).
   struct Routing {

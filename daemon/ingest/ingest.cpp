@@ -106,6 +106,7 @@ boost::asio::awaitable<IngestResult> Ingest::accept(Inbound in) {
                                  {"language_source", in.language_source},
                                  {"duplicate", result.duplicate ? "true" : "false"},
                                  {"created", result.created ? "true" : "false"}});
+  if (stored_) stored_(in, result);
   co_return result;
 }
 

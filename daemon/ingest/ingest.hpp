@@ -15,10 +15,14 @@
 //     choice, a channel's hint, detection of the text; docs/languages.md): Inbound::language,
 //     language_source and language_confidence are what the store receives. The store keeps a
 //     conversation's language against anything but a new statement.
+//  6. After a message is durable, the hook set with on_stored() sees it and the store's answer
+//     (the acknowledgement of a new conversation starts there). The hook must not block; it is
+//     set once, before any channel accepts messages.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <functional>
 
 #include "daemon/ingest/inbound.hpp"
 #include "daemon/store/conversation_store.hpp"
@@ -39,6 +43,9 @@ class Ingest {
          i18n::LanguageDetector::Settings languages = {});
   boost::asio::awaitable<IngestResult> accept(Inbound inbound);
 
+  using StoredHook = std::function<void(const Inbound&, const IngestResult&)>;
+  void on_stored(StoredHook hook) { stored_ = std::move(hook); }
+
   // The checks of rule 1 for one text field, returning its NFC form; for channels that must
   // validate before they build an Inbound.
   std::string checked_text(std::string_view channel, std::string_view field, std::string_view text,
@@ -48,6 +55,7 @@ class Ingest {
   store::ConversationStore& store_;
   Limits limits_;
   i18n::LanguagePolicy languages_;
+  StoredHook stored_;
 };
 
 }  // namespace frontdoor

@@ -1,6 +1,7 @@
 #include "daemon/routing/router.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <map>
 
 #include "daemon/api/views.hpp"
 #include "daemon/events/event_bus.hpp"
@@ -22,20 +23,20 @@ constexpr auto kRetrySoon = std::chrono::milliseconds(100);
 }  // namespace
 
 struct Router::Impl : std::enable_shared_from_this<Impl> {
-  Impl(const Config::Routing& config, store::ConversationStore& store, events::EventBus& events,
-       bool request_interpreters)
-      : config(config), store(store), events(events) {
-    settings.request_interpreters = request_interpreters;
-    settings.capacity = config.capacity;
-    settings.language_wait_ms = config.language_wait_s * 1000LL;
-    settings.scan = config.scan;
-  }
+  Impl(const Config::Routing& config, const QueuePolicies& queues,
+       store::ConversationStore& store, events::EventBus& events, bool request_interpreters)
+      : config(config),
+        queues(queues),
+        store(store),
+        events(events),
+        request_interpreters(request_interpreters) {}
 
   const Config::Routing& config;
+  const QueuePolicies& queues;
   store::ConversationStore& store;
   events::EventBus& events;
+  const bool request_interpreters;
   std::shared_ptr<events::PassLoop> loop;
-  store::ConversationStore::RouteSettings settings;
   events::EventBus::Subscription subscription;
   std::chrono::steady_clock::time_point next_stats{};
 
@@ -45,6 +46,9 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     auto now = std::chrono::steady_clock::now();
     if (now < next_stats) co_return;
     auto& registry = metrics::registry();
+    std::map<std::string, long long> targets;
+    for (const auto& name : queues.configured()) targets[name] = queues.of(name).service_level_ms;
+    co_await store.set_service_levels(targets);
     auto stats = co_await store.queue_stats(config.service_level_s * 1000LL);
     next_stats = now + kStatsEvery;  // only once done: the first call also sets the target
     for (const auto& q : stats) {
@@ -64,7 +68,8 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
           .set(number("agents_available"));
       registry
           .gauge("frontdoor_queue_service_level",
-                 "Share of answered conversations an agent had within routing.service_level_s.",
+                 "Share of answered conversations an agent had within the queue's service-level "
+                 "target.",
                  labels)
           .set(number("service_level"));
       registry
@@ -85,33 +90,69 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     for (const auto& agent : co_await store.sweep_gone_agents(config.offline_grace_s * 1000LL)) {
       log::info("agent_offline", {{"agent", agent}, {"reason", "inbox closed"}});
     }
-    int assigned = 0;
-    for (const auto& queue : co_await store.queues()) {
-      while (assigned < kMaxPerPass) {
+    int changes = 0;
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    for (const auto& queue : queues.in_priority_order(co_await store.queues())) {
+      const auto settings = settings_for(queue, now);
+      while (changes < kMaxPerPass) {
         auto routed = co_await store.route(queue, settings);
         if (!routed) break;
-        ++assigned;
+        ++changes;
+        if (!routed->overflow_to.empty()) {
+          metrics::registry()
+              .counter("frontdoor_routing_overflows_total",
+                       "Conversations moved to another queue by overflow.", {{"queue", queue}})
+              .inc();
+          log::info("overflowed", {{"queue", queue},
+                                   {"conversation", routed->conversation_id},
+                                   {"to", routed->overflow_to}});
+          continue;
+        }
         metrics::registry()
             .counter("frontdoor_routing_assignments_total",
                      "Conversations assigned to an agent by routing.", {{"queue", queue}})
             .inc();
-        log::info("routed",
-                  {{"queue", queue}, {"conversation", routed->first}, {"agent", routed->second}});
+        log::info("routed", {{"queue", queue},
+                             {"conversation", routed->conversation_id},
+                             {"agent", routed->agent}});
       }
     }
+  }
+
+  // route.lua's settings for `queue` at `now`: its languages and waits, and its overflow (at
+  // once while it is closed and overflows after hours).
+  store::ConversationStore::RouteSettings settings_for(const std::string& queue,
+                                                       std::chrono::sys_seconds now) const {
+    const QueuePolicy& policy = queues.of(queue);
+    store::ConversationStore::RouteSettings settings;
+    settings.capacity = config.capacity;
+    settings.scan = config.scan;
+    settings.request_interpreters = request_interpreters;
+    settings.language_wait_ms = policy.language_wait_ms;
+    settings.languages = policy.languages;
+    settings.overflow_to = policy.overflow_to;
+    if (!policy.overflow_to.empty()) {
+      if (policy.overflow_after_hours && !policy.hours.state(now, queues.time_zone()).open) {
+        settings.overflow_after_ms = 0;
+      } else if (policy.overflow_after_ms > 0) {
+        settings.overflow_after_ms = policy.overflow_after_ms;
+      }
+    }
+    return settings;
   }
 };
 
 Router::Router(asio::any_io_executor executor, const Config::Routing& config,
-               store::ConversationStore& store, events::EventBus& events, bool request_interpreters)
-    : impl_(std::make_shared<Impl>(config, store, events, request_interpreters)) {
+               const QueuePolicies& queues, store::ConversationStore& store,
+               events::EventBus& events, bool request_interpreters)
+    : impl_(std::make_shared<Impl>(config, queues, store, events, request_interpreters)) {
   std::weak_ptr<Impl> weak = impl_;
-  impl_->loop = std::make_shared<events::PassLoop>(std::move(executor), "routing",
-                                                   events::PassLoop::Timing{kIdleCheck, kRetrySoon},
-                                                   [weak]() -> asio::awaitable<void> {
-                                                     if (auto impl = weak.lock())
-                                                       co_await impl->pass();
-                                                   });
+  impl_->loop = std::make_shared<events::PassLoop>(
+      std::move(executor), "routing", events::PassLoop::Timing{kIdleCheck, kRetrySoon},
+      [weak]() -> asio::awaitable<void> {
+        if (auto impl = weak.lock()) co_await impl->pass();
+      });
 }
 
 Router::~Router() { stop(); }

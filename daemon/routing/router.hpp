@@ -17,12 +17,24 @@
 //     routing.offline_grace_s goes offline, and what it held goes back to its queue
 //     (liveness.lua; the inbox's stream says the agent is there every grace/3, at most 10 s).
 //  5. With routing.enabled = false nothing is assigned automatically; agents claim.
+//  6. Queues are routed in order of priority (QueuePolicies::in_priority_order), each with its
+//     own language wait and the languages it serves: a conversation in a language its queue
+//     does not serve goes to any agent of the queue at once, marked needs_interpreter.
+//  7. Overflow: a conversation that has waited a queue's overflow_after_s moves to its
+//     overflow_to (route.lua, atomically, with a system line and conversation.updated); while a
+//     queue with after_hours = "overflow" is closed, its conversations move at once.
+//  8. Each queue's service-level target reaches the scripts and the figures through
+//     queue_config:<name> (set at every figures update, every 5 s).
+//
+// Several instances should run with the same queues' configuration: whichever routes a queue
+// applies its own.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
 
 #include "daemon/config/config.hpp"
+#include "daemon/routing/queue_policy.hpp"
 
 namespace frontdoor {
 namespace store {
@@ -39,7 +51,7 @@ class Router {
   // request_interpreters: an assignment to an agent without the language also asks for an
   // interpreter (interpreters.enabled; daemon/interpreting/interpreting.hpp finds one).
   Router(boost::asio::any_io_executor executor, const Config::Routing& config,
-         store::ConversationStore& store, events::EventBus& events,
+         const QueuePolicies& queues, store::ConversationStore& store, events::EventBus& events,
          bool request_interpreters = true);
   ~Router();
   void start();

@@ -8,7 +8,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put, consent, outbox, route, presence, liveness, transfer, interpret;
+    session_put, consent, outbox, route, presence, liveness, transfer, acknowledge, interpret;
 }
 
 namespace {
@@ -71,6 +71,10 @@ const Script& transfer_script() {
 }
 const Script& interpret_script() {
   static const Script s = make("interpret", lua::interpret);
+  return s;
+}
+const Script& acknowledge_script() {
+  static const Script s = make("acknowledge", lua::acknowledge);
   return s;
 }
 const Script& list_script() {
@@ -370,15 +374,42 @@ boost::asio::awaitable<void> ConversationStore::finish_retry(const std::string& 
   co_await run(outbox_script(), args("done", conversation_id + " " + message_id));
 }
 
-boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> ConversationStore::route(
+boost::asio::awaitable<std::optional<ConversationStore::Routed>> ConversationStore::route(
     const std::string& queue, const RouteSettings& settings) {
+  RedisReply reply = co_await run(
+      route_script(),
+      args(queue, std::to_string(settings.scan), settings.capacity,
+           std::to_string(settings_.events_maxlen), std::to_string(settings.language_wait_ms),
+           settings.languages, settings.overflow_to, std::to_string(settings.overflow_after_ms),
+           settings.request_interpreters ? "1" : "0"));
+  if (reply.elements.size() < 2) co_return std::nullopt;
+  co_return Routed{element(reply, 0), element(reply, 1), element(reply, 2)};
+}
+
+boost::asio::awaitable<void> ConversationStore::set_service_levels(
+    const std::map<std::string, long long>& service_level_ms) {
+  for (const auto& [queue, target] : service_level_ms) {
+    co_await redis_.call("HSET", "queue_config:" + queue, "service_level_ms",
+                         std::to_string(target));
+  }
+}
+
+boost::asio::awaitable<std::optional<long long>> ConversationStore::answer_wait_ms(
+    const std::string& queue) {
+  RedisReply average = co_await redis_.call("HGET", "stats:queue:" + queue, "answer_wait_ms");
+  if (average.type != RedisReply::Type::String) co_return std::nullopt;
+  co_return std::stoll(average.str);
+}
+
+boost::asio::awaitable<std::optional<AppendResult>> ConversationStore::acknowledge(
+    const std::string& conversation_id, const std::string& template_key,
+    const std::string& author_name, const std::string& text) {
   RedisReply reply =
-      co_await run(route_script(), args(queue, std::to_string(settings.scan), settings.capacity,
-                                        std::to_string(settings_.events_maxlen),
-                                        std::to_string(settings.language_wait_ms),
-                                        settings.request_interpreters ? "1" : "0"));
-  if (reply.elements.size() != 2) co_return std::nullopt;
-  co_return std::pair{reply.elements[0].str, reply.elements[1].str};
+      co_await run(acknowledge_script(), args(conversation_id, template_key, author_name, text,
+                                              std::to_string(settings_.events_maxlen)));
+  if (reply.elements.empty()) co_return std::nullopt;
+  co_return AppendResult{element(reply, 0), element(reply, 1), element(reply, 2),
+                         element(reply, 3), "out"};
 }
 
 boost::asio::awaitable<std::vector<std::string>> ConversationStore::queues() {
@@ -442,6 +473,9 @@ boost::asio::awaitable<std::vector<ConversationStore::QueueStats>> ConversationS
       }
     }
     q.agents_available = available[queue];
+    RedisReply target = co_await redis_.call("HGET", "queue_config:" + queue, "service_level_ms");
+    q.service_level_ms =
+        target.type == RedisReply::Type::String ? std::stoll(target.str) : service_level_ms;
     q.counters = to_fields(co_await redis_.call("HGETALL", "stats:queue:" + queue));
     out.push_back(std::move(q));
   }

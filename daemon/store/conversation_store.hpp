@@ -182,24 +182,48 @@ class ConversationStore {
                                             const std::string& message_id);
 
   // Routing (route.lua): assigns the first conversation of `queue` that an available agent can
-  // serve to the longest-idle such agent; {conversation id, agent}, or nullopt when there is
-  // nothing to assign now.
+  // serve to the longest-idle such agent, or moves one that waited long enough to the overflow
+  // queue; nullopt when there is nothing to do now.
   struct RouteSettings {
     std::string capacity;  // default per channel, "webchat:3,sms:4"
     long long language_wait_ms = 60000;
     int scan = 50;
     bool request_interpreters = true;  // an assignment without the language asks for one
+    std::string languages;    // the queue serves these (canonical, comma-separated); "" = all
+    std::string overflow_to;  // "" = no overflow
+    long long overflow_after_ms = -1;  // -1 = never, 0 = at once (closed, overflowing after hours)
   };
-  boost::asio::awaitable<std::optional<std::pair<std::string, std::string>>> route(
-      const std::string& queue, const RouteSettings& settings);
+  struct Routed {
+    std::string conversation_id;
+    std::string agent;        // assigned to; empty when it overflowed
+    std::string overflow_to;  // moved to this queue; empty when assigned
+  };
+  boost::asio::awaitable<std::optional<Routed>> route(const std::string& queue,
+                                                      const RouteSettings& settings);
+  // Each queue's own service-level target, for the scripts and queue_stats
+  // (queue_config:<name> service_level_ms); queues not listed use the default target.
+  boost::asio::awaitable<void> set_service_levels(
+      const std::map<std::string, long long>& service_level_ms);
+  // The moving average of how long the conversations `queue` answered waited (common.lua's
+  // answer_wait_ms); nullopt before the queue answered any.
+  boost::asio::awaitable<std::optional<long long>> answer_wait_ms(const std::string& queue);
+
+  // The acknowledgement of a new conversation (acknowledge.lua): `text`, rendered from the
+  // template `template_key`, stored as an outbound message by "system" with delivery pending,
+  // once per conversation; nullopt when the conversation was acknowledged already.
+  boost::asio::awaitable<std::optional<AppendResult>> acknowledge(
+      const std::string& conversation_id, const std::string& template_key,
+      const std::string& author_name, const std::string& text);
   // Each queue now and since the start: what routing and supervisors watch.
   struct QueueStats {
     std::string queue;
     long long waiting = 0;
     long long longest_wait_ms = 0;  // of the conversation waiting longest; 0 when none waits
     long long agents_available = 0;
-    Fields counters;  // stats:queue:<name> (see common.lua): offered, answered, …
+    long long service_level_ms = 0;  // the queue's target
+    Fields counters;                 // stats:queue:<name> (see common.lua): offered, answered, …
   };
+  // `service_level_ms`: the target of queues without one of their own (set_service_levels).
   boost::asio::awaitable<std::vector<QueueStats>> queue_stats(long long service_level_ms);
   // The queues conversations have waited in (each routed in turn).
   boost::asio::awaitable<std::vector<std::string>> queues();

@@ -170,9 +170,28 @@ HttpResult http(unsigned short port, const std::string& method, const std::strin
   return result;
 }
 
+void add_agent(const Daemon& daemon, const std::string& admin, const std::string& username,
+               const std::string& languages, const std::string& queues,
+               const std::string& capacity) {
+  std::string body = R"({"username":")" + username +
+                     R"(","password":"agent-password","languages":[)" + languages +
+                     R"(],"queues":[)" + queues + "]" +
+                     (capacity.empty() ? "" : R"(,"capacity":)" + capacity) + "}";
+  auto created = daemon.post("/api/v1/agents", body, admin);
+  if (created.status != 201) throw std::runtime_error("agent not created: " + created.body);
+}
+
+std::string available(const Daemon& daemon, const std::string& username) {
+  auto token = daemon.login(username, "agent-password");
+  auto set = daemon.post("/api/v1/me/presence", R"({"presence":"available"})", token);
+  if (set.status != 200) throw std::runtime_error("presence not set: " + set.body);
+  return token;
+}
+
 // --- Daemon --------------------------------------------------------------------------------
 
-Daemon::Daemon(std::string redis_url, std::map<std::string, std::string> env)
+Daemon::Daemon(std::string redis_url, std::map<std::string, std::string> env,
+               const std::string& extra_config)
     : redis_url_(std::move(redis_url)),
       data_dir_(fresh_dir("daemon")),
       env_(std::move(env)),
@@ -184,11 +203,13 @@ Daemon::Daemon(std::string redis_url, std::map<std::string, std::string> env)
          << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\nthreads = 2\n"
          << "[redis]\nurl = \"" << redis_url_ << "\"\nreconnect_max_ms = 500\n"
          << "[auth]\nargon2_memory_kib = 8192\nargon2_iterations = 1\n"
+         << "[conversations]\nacknowledge = false\n"
          << "[channels.webform]\nqueue = \"general\"\n"
          << "[[channels.webform.services]]\ncode = \"pothole\"\nname = \"Pothole\"\n"
          << "description = \"A hole in the road\"\nqueue = \"streets\"\n"
          << "[[channels.webform.services]]\ncode = \"water_leak\"\nname = \"Water leak\"\n"
-         << "queue = \"water\"\n";
+         << "queue = \"water\"\n"
+         << extra_config;
   config.close();
   start();
 }

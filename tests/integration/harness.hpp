@@ -68,11 +68,15 @@ struct Swaks {
 Swaks swaks(unsigned short port, const std::string& extra);
 
 // The real daemon. `redis_url` empty = embedded Redis under the data directory. Its config
-// file declares the test services (pothole → streets, water_leak → water); `env` sets
-// FRONTDOOR_* overrides (e.g. {"SERVER_MAX_BODY_BYTES", "4096"}) on top of it.
+// file declares the test services (pothole → streets, water_leak → water) and turns
+// acknowledgements off (conversations.acknowledge = false: tests count what residents receive;
+// {"CONVERSATIONS_ACKNOWLEDGE", "true"} or a queue's acknowledge turns them on); `env` sets
+// FRONTDOOR_* overrides (e.g. {"SERVER_MAX_BODY_BYTES", "4096"}) on top of it, and
+// `extra_config` is appended to the file (tables such as [queues.streets] and [city]).
 class Daemon {
  public:
-  explicit Daemon(std::string redis_url, std::map<std::string, std::string> env = {});
+  explicit Daemon(std::string redis_url, std::map<std::string, std::string> env = {},
+                  const std::string& extra_config = {});
   ~Daemon();
   void start(bool wait_ready = true);
   int stop();   // SIGTERM; returns the exit status
@@ -95,6 +99,15 @@ class Daemon {
   unsigned short port_;
   pid_t pid_ = -1;
 };
+
+// Creates an agent through the API as `admin` (password "agent-password"); `languages` and
+// `queues` are JSON array items (R"("es","en")"), `capacity` a JSON object or empty. Throws
+// with the answer when it is refused.
+void add_agent(const Daemon& daemon, const std::string& admin, const std::string& username,
+               const std::string& languages, const std::string& queues,
+               const std::string& capacity = "");
+// Signs the agent in and sets it available; its token. Throws when refused.
+std::string available(const Daemon& daemon, const std::string& username);
 
 // A WebSocket client with timeouts on every read.
 class WsClient {

@@ -33,11 +33,6 @@ void add_account(const Daemon& daemon, const std::string& admin, const std::stri
   REQUIRE(created.status == 201);
 }
 
-std::string available(const Daemon& daemon, const std::string& username) {
-  auto token = daemon.login(username, "agent-password");
-  REQUIRE(daemon.post("/api/v1/me/presence", R"({"presence":"available"})", token).status == 200);
-  return token;
-}
 
 json::object conversation_of(const Daemon& daemon, const std::string& token,
                              const std::string& id) {

@@ -19,26 +19,6 @@ std::string str(const json::value& v) { return std::string(v.as_string()); }
 
 const char* kForm = "application/x-www-form-urlencoded";
 
-void add_agent(const Daemon& daemon, const std::string& admin, const std::string& username,
-               const std::string& languages, const std::string& queues,
-               const std::string& capacity = "") {
-  std::string body = R"({"username":")" + username +
-                     R"(","password":"agent-password","languages":[)" + languages +
-                     R"(],"queues":[)" + queues + "]" +
-                     (capacity.empty() ? "" : R"(,"capacity":)" + capacity) + "}";
-  auto created = daemon.post("/api/v1/agents", body, admin);
-  INFO(created.body);
-  REQUIRE(created.status == 201);
-}
-
-std::string available(const Daemon& daemon, const std::string& username) {
-  auto token = daemon.login(username, "agent-password");
-  auto set = daemon.post("/api/v1/me/presence", R"({"presence":"available"})", token);
-  INFO(set.body);
-  REQUIRE(set.status == 200);
-  return token;
-}
-
 json::object conversation_of(const Daemon& daemon, const std::string& token,
                              const std::string& id) {
   return daemon.get("/api/v1/conversations/" + id, token).json().at("conversation").as_object();

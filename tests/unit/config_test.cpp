@@ -449,7 +449,7 @@ TEST_CASE("the shipped configurations load", "[config]") {
   SECTION("config/frontdoor.toml holds the defaults") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/frontdoor.toml");
     check_scalars_are_defaults(c);
-    CHECK(c.origins.size() == 95);
+    CHECK(c.origins.size() == 98);
   }
   SECTION("config/demo.toml runs the demo") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/demo.toml");
@@ -542,4 +542,58 @@ TEST_CASE("the mail receiver's certificate and key come together and can be read
   SECTION("a disabled receiver does not load them") {
     CHECK(error_of_text("[channels.email]\ntls_certificate = \"/nonexistent/cert.pem\"\n").empty());
   }
+}
+
+TEST_CASE("queues: each [queues.<name>] table is read, with the defaults for what it leaves out") {
+  TempToml file(
+      "[city]\ntime_zone = \"America/Los_Angeles\"\nholidays = \"2025-12-25, 2026-01-01\"\n"
+      "[queues.streetlights]\nlanguages = [\"vi\", \"es_MX\"]\npriority = 7\n"
+      "hours = \"mon-fri 08:00-18:00, sat 09:00-13:00\"\nservice_level_s = 40\n"
+      "overflow_to = \"general\"\noverflow_after_s = 300\nacknowledge = false\n"
+      "[queues.water]\nafter_hours = \"overflow\"\noverflow_to = \"streetlights\"\n");
+  Config c = load_config(file.path());
+  REQUIRE(c.queues.size() == 2);
+  const auto& lights = c.queues.at("streetlights");
+  CHECK(lights.languages == "vi,es-MX");
+  CHECK(lights.priority == 7);
+  CHECK(lights.service_level_s == 40);
+  CHECK_FALSE(lights.language_wait_s.has_value());
+  CHECK(lights.overflow_after_s == 300);
+  CHECK(lights.acknowledge == false);
+  const auto& water = c.queues.at("water");
+  CHECK(water.priority == 5);
+  CHECK(water.after_hours == "overflow");
+  CHECK_FALSE(water.acknowledge.has_value());
+  CHECK(c.city.time_zone == "America/Los_Angeles");
+}
+
+TEST_CASE("queues: unknown overflow queues, circles and bad values are errors at their place") {
+  TempToml file(
+      "[queues.streetlights]\n"                                        // 1
+      "overflow_to = \"nowhere\"\n"                                    // 2
+      "overflow_after_s = 30\n"                                        // 3
+      "[queues.a]\noverflow_to = \"b\"\noverflow_after_s = 5\n"        // 4-6
+      "[queues.b]\noverflow_to = \"a\"\noverflow_after_s = 5\n"        // 7-9
+      "[queues.water]\n"                                               // 10
+      "hours = \"mon-fry 08:00-18:00\"\n"                              // 11
+      "after_hours = \"overflow\"\n"                                   // 12
+      "priorty = 3\n"                                                  // 13
+      "[queues.self]\noverflow_to = \"self\"\noverflow_after_s = 5\n"  // 14-16
+      "[queues.idle]\noverflow_to = \"general\"\n"                     // 17-18
+      "[city]\ntime_zone = \"Mars/Olympus_Mons\"\n");                  // 19-20
+  const std::string e = error_of(file.path());
+  CHECK_THAT(e, Contains(":2:15: queues.streetlights.overflow_to: unknown queue 'nowhere' (the "
+                         "configuration names: a, b, general, idle, self, streetlights, water)"));
+  CHECK_THAT(e, Contains(":5:15: queues.a.overflow_to: conversations would go round in a circle: "
+                         "a -> b -> a"));
+  CHECK(e.find("queues.b.overflow_to: conversations would go round") == std::string::npos);
+  CHECK_THAT(e, Contains(":11:9: queues.water.hours: got \"mon-fry 08:00-18:00\"; "
+                         "'mon-fry 08:00-18:00': 'mon-fry' is not a day"));
+  CHECK_THAT(e, Contains(":10:1: queues.water: after_hours = \"overflow\" needs overflow_to"));
+  CHECK_THAT(e, Contains(":13:1: unknown key 'queues.water.priorty' (did you mean "
+                         "'queues.water.priority'?)"));
+  CHECK_THAT(e, Contains(":15:15: queues.self.overflow_to: a queue cannot overflow to itself"));
+  CHECK_THAT(e, Contains(":18:15: queues.idle.overflow_to: nothing sends conversations there"));
+  CHECK_THAT(e, Contains(":20:13: city.time_zone: got \"Mars/Olympus_Mons\"; expected empty, or "
+                         "an IANA time zone"));
 }

@@ -76,6 +76,22 @@ local function take(conv_id, agent, channel)
   redis.call('HSET', conv_key(conv_id), 'held_by', agent .. '|' .. channel)
 end
 
+-- A queued conversation moves to another queue (a transfer, an overflow): it leaves its old
+-- queue (and holder: capacity freed), joins the new one as queued in its original order of
+-- age and priority, and its language wait starts again.
+local function move_to_queue(conv_id, new_queue, now)
+  local key = conv_key(conv_id)
+  local old_queue, priority, created_at = unpack(redis.call('HMGET', key, 'queue', 'priority',
+    'created_at'))
+  redis.call('ZREM', 'queue:' .. old_queue, conv_id)
+  release(conv_id)
+  redis.call('HDEL', key, 'agent', 'lang_wait_until')
+  redis.call('HSET', key, 'queue', new_queue, 'status', 'queued', 'updated_at', now)
+  redis.call('ZADD', 'queue:' .. new_queue, queue_score(priority, created_at), conv_id)
+  redis.call('SADD', 'queues', new_queue)
+  return old_queue
+end
+
 -- An event about an agent (presence, load), not about a conversation.
 local function publish_agent(maxlen, event_type, agent)
   redis.call('XADD', 'events', 'MAXLEN', '~', maxlen, '*',
@@ -84,9 +100,11 @@ local function publish_agent(maxlen, event_type, agent)
 end
 
 -- Per-queue service figures, stats:queue:<name> (a hash of counters, every instance adding):
--- offered, answered, answered_in_target (an agent had it within routing.service_level_s,
--- whose ms routing keeps in routing:service_level_ms), first_responses, first_response_ms,
--- resolved, resolved_first_contact (resolved without ever having been reopened).
+-- offered, answered, answered_in_target (an agent had it within the queue's service-level
+-- target: queue_config:<name> service_level_ms, else routing:service_level_ms, both kept by
+-- routing), first_responses, first_response_ms, resolved, resolved_first_contact (resolved
+-- without ever having been reopened); and answer_wait_ms, a moving average of how long
+-- answered conversations waited (each new one weighs a fifth), for expected waits.
 local function stat(queue, field, n)
   if queue and queue ~= '' then redis.call('HINCRBY', 'stats:queue:' .. queue, field, n) end
 end
@@ -97,9 +115,16 @@ local function answered(conv_id, now)
   if redis.call('HSETNX', key, 'answered_at', now) == 0 then return end
   local queue, created_at = unpack(redis.call('HMGET', key, 'queue', 'created_at'))
   stat(queue, 'answered', 1)
-  local target = tonumber(redis.call('GET', 'routing:service_level_ms') or '25000')
+  local target = tonumber(redis.call('HGET', 'queue_config:' .. (queue or ''), 'service_level_ms')
+    or redis.call('GET', 'routing:service_level_ms') or '25000')
   if created_at and now - tonumber(created_at) <= target then
     stat(queue, 'answered_in_target', 1)
+  end
+  if created_at and queue and queue ~= '' then
+    local waited = now - tonumber(created_at)
+    local average = tonumber(redis.call('HGET', 'stats:queue:' .. queue, 'answer_wait_ms'))
+    if average then waited = average * 0.8 + waited * 0.2 end
+    redis.call('HSET', 'stats:queue:' .. queue, 'answer_wait_ms', string.format('%.0f', waited))
   end
 end
 

@@ -12,18 +12,31 @@
 --       5 language_wait_ms  how long a conversation waits for an agent who speaks its language
 --                       before any agent of the queue takes it and an interpreter is needed
 --                       (lang_wait_until, set the first time the conversation is considered)
---       6 interpreters  "1": such an assignment also requests an interpreter (common.lua's
---                       request_interpreter; interpret.lua finds one)
+--       6 languages     the languages the queue serves, comma-separated canonical tags; empty =
+--                       every language. A conversation in another language does not wait for a
+--                       speaker: any agent of the queue takes it at once (needs_interpreter).
+--       7 overflow_to   queue a conversation moves to once it has waited overflow_after_ms in
+--                       this one; empty = none
+--       8 overflow_after_ms  -1 = never; 0 = at once (the queue is closed and overflows after
+--                       hours). The wait counts from when this script first saw the conversation
+--                       waiting in this queue (queued_in, queued_since; cleared on assignment).
+--       9 interpreters  "1": an assignment to an agent without the language also requests an
+--                       interpreter (common.lua's request_interpreter; interpret.lua finds one)
 --
 -- Eligible agent: presence available (in route:available, ordered by idle-since), the queue
 -- among its queues, fewer conversations held on the conversation's reply channel than its
 -- capacity there, and, when the conversation's language is known and its language_wait has not
 -- passed (lang_wait_until, ms), the language among its languages (same primary subtag; for
 -- Chinese the script too).
--- Returns {conversation id, agent} when it assigned one, else {} (nothing to do now).
+-- An overflow moves one conversation (move_to_queue), with a system line and
+-- conversation.updated (previous_queue, reason "overflow").
+-- Returns {conversation id, agent} when it assigned one, {conversation id, "", new queue} when
+-- it moved one to the overflow queue, else {} (nothing to do now).
 local queue, scan, default_capacity, maxlen = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local language_wait = tonumber(ARGV[5])
-local request_interpreters = ARGV[6] == '1'
+local serves, overflow_to, overflow_after = ARGV[6] or '', ARGV[7] or '', tonumber(ARGV[8] or '-1')
+if overflow_to == '' then overflow_after = -1 end
+local request_interpreters = ARGV[9] == '1'
 
 local function load_on(agent, channel)
   local n = 0
@@ -37,7 +50,29 @@ local now = now_ms()
 local waiting = redis.call('ZRANGE', 'queue:' .. queue, 0, scan - 1)
 if #waiting == 0 then return {} end
 local agents = redis.call('ZRANGE', 'route:available', 0, -1)
-if #agents == 0 then return {} end
+if #agents == 0 and overflow_after < 0 then return {} end
+
+-- Moves a conversation that waited long enough (or arrived after hours) to the overflow queue.
+local function overflow(conv_id, waited)
+  move_to_queue(conv_id, overflow_to, now)
+  redis.call('HSET', conv_key(conv_id), 'queued_in', overflow_to, 'queued_since', now)
+  local text = 'moved to queue ' .. overflow_to .. ' from ' .. queue .. ': '
+  if overflow_after == 0 then
+    text = text .. queue .. ' is closed'
+  else
+    text = text .. 'waited ' .. math.floor(waited / 1000) .. ' s'
+  end
+  local message = append_message(conv_id, {
+    'direction', 'system', 'author', 'system', 'author_name', '',
+    'text', text, 'created_at', tostring(now)})
+  redis.call('HSET', conv_key(conv_id), 'last_message_id', message.id)
+  redis.call('ZADD', 'convs', now, conv_id)
+  local conv = conversation(conv_id)
+  publish(maxlen, 'conversation.updated', conv,
+    {previous_agent = '', previous_queue = queue, reason = 'overflow'})
+  publish(maxlen, 'message.created', conv, {message = message})
+  return {conv_id, '', overflow_to}
+end
 
 -- What an available agent can take, read the first time it is needed in this call (most calls
 -- assign to one of the first agents), and what it holds per channel, counted once.
@@ -64,14 +99,24 @@ end
 
 for _, conv_id in ipairs(waiting) do
   local key = conv_key(conv_id)
-  local status, channel, language, lang_wait_until, holder = unpack(redis.call('HMGET', key,
-    'status', 'reply_channel', 'language', 'lang_wait_until', 'agent'))
+  local status, channel, language, lang_wait_until, holder, queued_in, queued_since =
+    unpack(redis.call('HMGET', key, 'status', 'reply_channel', 'language', 'lang_wait_until',
+      'agent', 'queued_in', 'queued_since'))
   if status == 'queued' and (not holder or holder == '') then
-    if language and language ~= '' and not lang_wait_until then
+    if queued_in ~= queue then
+      queued_since = now
+      redis.call('HSET', key, 'queued_in', queue, 'queued_since', now)
+    end
+    local waited = now - tonumber(queued_since)
+    if overflow_after >= 0 and waited >= overflow_after then return overflow(conv_id, waited) end
+    -- A language the queue does not serve waits for nobody.
+    local served = serves == '' or not language or language == '' or speaks(serves, language)
+    if served and language and language ~= '' and not lang_wait_until then
       lang_wait_until = now + language_wait
       redis.call('HSET', key, 'lang_wait_until', string.format('%.0f', lang_wait_until))
     end
-    local need_language = language and language ~= '' and tonumber(lang_wait_until) > now
+    local need_language = served and language and language ~= '' and
+      tonumber(lang_wait_until) > now
     for _, username in ipairs(agents) do
       local c = info(username)
       -- The language first: it is cheaper than counting what the agent holds.
@@ -79,6 +124,7 @@ for _, conv_id in ipairs(waiting) do
         redis.call('ZREM', 'queue:' .. queue, conv_id)
         redis.call('HSET', key, 'agent', c.username, 'status', 'assigned', 'assigned_at', now,
           'updated_at', now)
+        redis.call('HDEL', key, 'queued_in', 'queued_since')
         take(conv_id, c.username, channel)
         answered(conv_id, now)
         -- To the back of the line: the longest idle goes first next time.

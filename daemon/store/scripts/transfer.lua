@@ -13,19 +13,13 @@
 -- Returns "queued". Errors: "not_found …", "conflict …" (resolved or closed).
 local conv_id, queue, author, author_name, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local key = conv_key(conv_id)
-local status, old_queue, holder, priority, created_at = unpack(redis.call('HMGET', key,
-  'status', 'queue', 'agent', 'priority', 'created_at'))
+local status, holder = unpack(redis.call('HMGET', key, 'status', 'agent'))
 if not status then return redis.error_reply('not_found no conversation ' .. conv_id) end
 if status == 'closed' or status == 'resolved' then
   return redis.error_reply('conflict conversation ' .. conv_id .. ' is ' .. status)
 end
 local now = now_ms()
-redis.call('ZREM', 'queue:' .. old_queue, conv_id)
-release(conv_id)
-redis.call('HDEL', key, 'agent', 'lang_wait_until')
-redis.call('HSET', key, 'queue', queue, 'status', 'queued', 'updated_at', now)
-redis.call('ZADD', 'queue:' .. queue, queue_score(priority, created_at), conv_id)
-redis.call('SADD', 'queues', queue)
+local old_queue = move_to_queue(conv_id, queue, now)
 local text = 'transferred to queue ' .. queue
 if old_queue ~= queue then text = text .. ' from ' .. old_queue end
 local message = append_message(conv_id, {

@@ -1,0 +1,33 @@
+-- acknowledge: the hub tells the resident of a new conversation that it arrived (a reference
+-- number and the expected wait, or when the queue opens), once per conversation.
+--
+-- ARGV  1 conversation_id
+--       2 template       the template the text was rendered from: "ack" | "after_hours"
+--       3 author_name    shown to the reader ("City 311")
+--       4 text           NFC UTF-8, already in the resident's language and channel's shape
+--       5 events_maxlen
+--
+-- The message is outbound ("out") by author "system" on the conversation's reply channel, with
+-- its delivery "pending" in conv:{id}:delivery, like an agent's reply; unlike a reply it changes
+-- neither the status, nor the holder, nor first_response_at, nor last_reply. acknowledged_at
+-- (set once) keeps a second acknowledgement from being stored.
+-- Returns {message_id, reply_channel, reply_address, status}, or {} when the conversation was
+-- acknowledged already. Errors: "not_found …".
+local conv_id, template, author_name, text, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local key = conv_key(conv_id)
+local status, reply_channel = unpack(redis.call('HMGET', key, 'status', 'reply_channel'))
+if not status then return redis.error_reply('not_found no conversation ' .. conv_id) end
+local now = now_ms()
+if redis.call('HSETNX', key, 'acknowledged_at', now) == 0 then return {} end
+
+local message = append_message(conv_id, {
+  'direction', 'out', 'author', 'system', 'author_name', author_name,
+  'channel', reply_channel, 'text', text, 'template', template, 'created_at', tostring(now)})
+redis.call('HSET', key .. ':delivery', message.id, 'pending')
+message.delivery = 'pending'
+redis.call('HSET', key, 'last_message_id', message.id)
+redis.call('HINCRBY', key, 'message_count', 1)
+redis.call('ZADD', 'convs', now, conv_id)
+local conv = conversation(conv_id)
+publish(maxlen, 'message.created', conv, {message = message})
+return {message.id, conv.reply_channel, conv.reply_address, conv.status}
