@@ -15,8 +15,8 @@
 #include "channels/channel.hpp"
 #include "daemon/api/agent_api.hpp"
 #include "daemon/auth/agent_directory.hpp"
-#include "daemon/deliver/acknowledgement.hpp"
 #include "daemon/deliver/deliver.hpp"
+#include "daemon/deliver/resident_notices.hpp"
 #include "daemon/events/event_bus.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/ingest/ingest.hpp"
@@ -76,6 +76,8 @@ asio::awaitable<void> bootstrap_admin(auth::AgentDirectory& agents, std::string 
   }
 }
 
+// GET /healthz, /readyz (both Redis connections up) and /metrics (docs/api.md §11). No
+// authentication: they are for the operator's network.
 void add_operator_routes(http::Router& router, redis::RedisClient& commands,
                          redis::RedisClient& events_reader) {
   router.add("GET", "/healthz",
@@ -116,6 +118,97 @@ void print_banner(const std::string& base, bool embedded, const std::string& dat
 
 }  // namespace
 
+struct Instance::Parts {
+  Parts(const Config& config, asio::io_context& io, redis::RedisClient& commands,
+        redis::RedisClient& events_reader)
+      : store(commands, {config.conversations.default_queue, config.conversations.dedup_ttl_s,
+                         config.conversations.events_maxlen}),
+        ingest(store, Ingest::Limits{},
+               {i18n::canonical_tags(config.i18n.languages),
+                config.i18n.detection_min_confidence / 100.0,
+                static_cast<std::size_t>(config.i18n.detection_min_letters)}),
+        agents(commands, {config.auth.token_ttl_s, config.auth.argon2_memory_kib,
+                          config.auth.argon2_iterations, config.auth.argon2_threads}),
+        events(io.get_executor(), events_reader),
+        deliver(store),
+        http_client(io.get_executor(), {}),
+        services{config, ingest, store, events, router, http_client, io.get_executor(),
+                 io,     deliver},
+        channels(ChannelRegistry::create_enabled(services)),
+        queues(config),
+        catalog(templates::Catalog::load_configured(config.server.templates_dir)),
+        notices(store, deliver, queues, catalog, config.email.from_name),
+        conversation_router(io.get_executor(), config.routing, queues, store, events,
+                            config.interpreters.enabled),
+        interpreting(io.get_executor(), config, store, events, deliver, ingest, http_client),
+        agent_api(agents, store, ingest, deliver, events, 64 * 1024, config.data_dir) {
+    for (auto& channel : channels) {
+      deliver.add_channel(*channel);
+      log::info("channel_enabled", {{"channel", channel->name()}});
+    }
+    ingest.on_stored([&io, this](const Inbound& in, const IngestResult& result) {
+      if (ResidentNotices::wanted(in, result)) {
+        asio::co_spawn(io, notices.acknowledge(result.conversation_id), asio::detached);
+      }
+    });
+    agent_api.on_resolved(
+        [&io, this](const std::string& conversation_id) {
+          asio::co_spawn(io, notices.resolved(conversation_id), asio::detached);
+        },
+        config.conversations.notify_resolved);
+    interpreting.register_routes(router);
+    agent_api.set_liveness_interval(std::min<std::chrono::milliseconds>(
+        std::chrono::seconds(10),
+        std::chrono::milliseconds(config.routing.offline_grace_s * 1000 / 3)));
+    agent_api.set_service_level(std::chrono::seconds(config.routing.service_level_s));
+    agent_api.register_routes(router);
+    add_operator_routes(router, commands, events_reader);
+  }
+
+  store::ConversationStore store;
+  Ingest ingest;
+  auth::AgentDirectory agents;
+  events::EventBus events;
+  http::Router router;
+  Deliver deliver;
+  net::HttpClient http_client;
+  ChannelServices services;
+  std::vector<std::unique_ptr<Channel>> channels;
+  const routing::QueuePolicies queues;
+  const templates::Catalog catalog;
+  ResidentNotices notices;
+  routing::Router conversation_router;
+  interpreting::Interpreting interpreting;
+  api::AgentApi agent_api;
+};
+
+Instance::Instance(const Config& config, asio::io_context& io, redis::RedisClient& commands,
+                   redis::RedisClient& events_reader)
+    : parts_(std::make_unique<Parts>(config, io, commands, events_reader)),
+      executor_(io.get_executor()) {}
+
+Instance::~Instance() = default;
+
+http::Router& Instance::router() { return parts_->router; }
+
+auth::AgentDirectory& Instance::agents() { return parts_->agents; }
+
+void Instance::start() {
+  parts_->deliver.start(executor_);
+  parts_->conversation_router.start();
+  parts_->interpreting.start();
+  parts_->events.start();
+}
+
+void Instance::stop() {
+  parts_->conversation_router.stop();
+  parts_->interpreting.stop();
+  parts_->deliver.stop();
+  for (auto& channel : parts_->channels) channel->stop();
+  parts_->http_client.stop();
+  parts_->events.stop();
+}
+
 int run_daemon(const Config& config) {
   log::init(config.log.level);
   std::filesystem::create_directories(config.data_dir);
@@ -143,56 +236,12 @@ int run_daemon(const Config& config) {
   commands.start();
   events_reader.start();
 
-  store::ConversationStore store(
-      commands, {config.conversations.default_queue, config.conversations.dedup_ttl_s,
-                 config.conversations.events_maxlen});
-  Ingest ingest(
-      store, Ingest::Limits{},
-      {i18n::canonical_tags(config.i18n.languages), config.i18n.detection_min_confidence / 100.0,
-       static_cast<std::size_t>(config.i18n.detection_min_letters)});
-  auth::AgentDirectory agents(commands,
-                              {config.auth.token_ttl_s, config.auth.argon2_memory_kib,
-                               config.auth.argon2_iterations, config.auth.argon2_threads});
-  events::EventBus events(io.get_executor(), events_reader);
-  http::Router router;
-  Deliver deliver(store);
-
-  net::HttpClient http_client(io.get_executor(), {});
-  ChannelServices services{config, ingest, store, events, router, http_client, io.get_executor(),
-                           io,     deliver};
-  auto channels = ChannelRegistry::create_enabled(services);
-  for (auto& channel : channels) {
-    deliver.add_channel(*channel);
-    log::info("channel_enabled", {{"channel", channel->name()}});
-  }
-  deliver.start(io.get_executor());
-  const routing::QueuePolicies queues(config);
-  const auto catalog = templates::Catalog::load_configured(config.server.templates_dir);
-  Acknowledgement acknowledgement(store, deliver, queues, catalog, config.email.from_name);
-  ingest.on_stored([&io, &acknowledgement](const Inbound& in, const IngestResult& result) {
-    if (Acknowledgement::wanted(in, result)) {
-      asio::co_spawn(io, acknowledgement.send(result.conversation_id), asio::detached);
-    }
-  });
-  routing::Router conversation_router(io.get_executor(), config.routing, queues, store, events,
-                                      config.interpreters.enabled);
-  conversation_router.start();
-  interpreting::Interpreting interpreting(io.get_executor(), config, store, events, deliver, ingest,
-                                          http_client);
-  interpreting.register_routes(router);
-  interpreting.start();
-  api::AgentApi agent_api(agents, store, ingest, deliver, events, 64 * 1024, config.data_dir);
-  agent_api.set_liveness_interval(std::min<std::chrono::milliseconds>(
-      std::chrono::seconds(10),
-      std::chrono::milliseconds(config.routing.offline_grace_s * 1000 / 3)));
-  agent_api.set_service_level(std::chrono::seconds(config.routing.service_level_s));
-  agent_api.register_routes(router);
-  add_operator_routes(router, commands, events_reader);
-  events.start();
+  Instance instance(config, io, commands, events_reader);
+  instance.start();
 
   auto [host, port] = split_listen(config.server.listen);
   http::HttpServer server(
-      io, router,
+      io, instance.router(),
       {host, port, config.server.max_body_bytes,
        config.server.web_root.empty() ? default_web_root() : config.server.web_root});
   try {
@@ -210,7 +259,7 @@ int run_daemon(const Config& config) {
                embedded != nullptr, config.data_dir);
 
   if (const char* spec = std::getenv("FRONTDOOR_BOOTSTRAP_ADMIN"); spec && *spec) {
-    asio::co_spawn(io, bootstrap_admin(agents, spec), asio::detached);
+    asio::co_spawn(io, bootstrap_admin(instance.agents(), spec), asio::detached);
   }
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -228,12 +277,7 @@ int run_daemon(const Config& config) {
           }
           // Let WebSocket close frames go out.
           co_await sleep_for(std::chrono::milliseconds(100));
-          conversation_router.stop();
-          interpreting.stop();
-          deliver.stop();
-          for (auto& channel : channels) channel->stop();
-          http_client.stop();
-          events.stop();
+          instance.stop();
           commands.stop();
           events_reader.stop();
           io.stop();

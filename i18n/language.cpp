@@ -160,7 +160,7 @@ std::string LanguageMatcher::match(std::string_view desired) const {
   return supported_[static_cast<std::size_t>(index)];
 }
 
-std::string LanguageMatcher::match_list(std::string_view header) const {
+std::vector<std::string> header_languages(std::string_view header) {
   // "tag;q=0.8" items, best first (a stable sort keeps the sender's order among equals);
   // q=0 means "not this one", "*" names nothing.
   std::vector<std::pair<double, std::string>> items;
@@ -184,8 +184,14 @@ std::string LanguageMatcher::match_list(std::string_view header) const {
   }
   std::stable_sort(items.begin(), items.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> tags;
+  for (auto& [q, tag] : items) tags.push_back(std::move(tag));
+  return tags;
+}
+
+std::string LanguageMatcher::match_list(std::string_view header) const {
   std::vector<icu::Locale> desired;
-  for (const auto& [q, tag] : items) desired.push_back(locale_of(tag));
+  for (const auto& tag : header_languages(header)) desired.push_back(locale_of(tag));
   if (desired.empty() || supported_.empty()) return {};
   auto range = icu::Locale::RangeIterator<std::vector<icu::Locale>::iterator>(desired.begin(),
                                                                               desired.end());

@@ -38,6 +38,11 @@ std::string_view language_subtag(std::string_view canonical);
 // CLDR lacks falls back to English; a `tag` that canonical_tag() refuses gives "".
 std::string display_name(std::string_view tag, std::string_view in_language);
 
+// The languages of a list as HTTP Accept-Language or Content-Language carry it
+// ("fr-CA, es-MX;q=0.8, en;q=0.5"), canonical, best q-value first (the sender's order among
+// equals); items with q=0, "*" and garbage are left out.
+std::vector<std::string> header_languages(std::string_view header);
+
 // Maps a resident's language to the closest of a supported set (agents' languages, template
 // locales, interpreters' languages), with ICU's LocaleMatcher and CLDR's language distances.
 //

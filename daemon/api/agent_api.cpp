@@ -144,10 +144,18 @@ void forbid_interpreter(const auth::Agent& agent, const std::string& why) {
   if (agent.role == auth::Role::interpreter) throw ApiError(ErrorCode::forbidden, why);
 }
 
-// A conversation as `viewer` may read it: interpreters without the resident's channel facts
-// (address, phone, the number written to).
-json::object conversation_for(const auth::Agent& viewer, const store::Fields& conversation) {
-  json::object view = conversation_view(conversation);
+// The language an agent reads the inbox in: the first usable language of their browser's
+// Accept-Language, else English. It names residents' languages (language_name).
+std::string reader_language(const HttpRequest& req) {
+  auto languages = i18n::header_languages(req.header("accept-language"));
+  return languages.empty() ? std::string("en") : std::move(languages.front());
+}
+
+// A conversation as `viewer` may read it, in `reader_language`: interpreters without the
+// resident's channel facts (address, phone, the number written to).
+json::object conversation_for(const auth::Agent& viewer, const store::Fields& conversation,
+                              std::string_view reader_language) {
+  json::object view = conversation_view(conversation, reader_language);
   if (viewer.role == auth::Role::interpreter) view.erase("attributes");
   return view;
 }
@@ -166,6 +174,7 @@ bool valid_queue_name(const std::string& name) {
 struct AgentApi::Stream {
   struct Viewer {
     auth::Agent agent;
+    std::string reader_language;
     std::weak_ptr<http::WebSocket> socket;
   };
   std::mutex mutex;
@@ -192,10 +201,10 @@ struct AgentApi::Stream {
     json::object out{{"type", event.type}, {"conversation_id", event.conversation_id}};
     std::string previous_agent, interpreter;
     bool note = false;
+    std::optional<store::Fields> conversation;
     if (auto* conv = in.if_contains("conversation"); conv && conv->is_object()) {
-      auto fields = to_fields(conv->as_object());
-      interpreter = fields["interpreter"];
-      out["conversation"] = conversation_view(fields);
+      conversation = to_fields(conv->as_object());
+      interpreter = (*conversation)["interpreter"];
     }
     if (auto* msg = in.if_contains("message"); msg && msg->is_object()) {
       auto fields = to_fields(msg->as_object());
@@ -210,14 +219,20 @@ struct AgentApi::Stream {
     for (const char* key : {"escalation", "previous_interpreter"}) {
       if (auto* v = in.if_contains(key); v && v->is_string()) out[key] = *v;
     }
-    std::string text = json::serialize(out);
-    // Interpreters read the conversation without the resident's channel facts.
-    std::string text_for_interpreter;
-    if (!interpreter.empty() && out.contains("conversation")) {
-      json::object narrowed = out;
-      narrowed["conversation"].as_object().erase("attributes");
-      text_for_interpreter = json::serialize(narrowed);
-    }
+    // Rendered once for each language its readers read and for interpreters, who read the
+    // conversation without the resident's channel facts.
+    std::map<std::pair<std::string, bool>, std::string> rendered;
+    auto text_for = [&](const Viewer& viewer) -> const std::string& {
+      const bool narrowed = viewer.agent.role == auth::Role::interpreter;
+      auto key = std::make_pair(conversation ? viewer.reader_language : std::string(), narrowed);
+      auto it = rendered.find(key);
+      if (it != rendered.end()) return it->second;
+      json::object frame = out;
+      if (conversation) {
+        frame["conversation"] = conversation_for(viewer.agent, *conversation, key.first);
+      }
+      return rendered.emplace(key, json::serialize(frame)).first->second;
+    };
     std::lock_guard lock(mutex);
     for (auto it = viewers.begin(); it != viewers.end();) {
       auto socket = it->second.socket.lock();
@@ -230,18 +245,15 @@ struct AgentApi::Stream {
           agent.role == auth::Role::interpreter
               ? interpreter == agent.username && !note
               : agent.may_see(event.queue, event.agent) || previous_agent == agent.username;
-      if (allowed) {
-        socket->send(agent.role == auth::Role::interpreter && !text_for_interpreter.empty()
-                         ? text_for_interpreter
-                         : text);
-      }
+      if (allowed) socket->send(text_for(it->second));
       ++it;
     }
   }
 
-  std::uint64_t add(auth::Agent agent, std::shared_ptr<http::WebSocket> socket) {
+  std::uint64_t add(auth::Agent agent, std::string reader_language,
+                    std::shared_ptr<http::WebSocket> socket) {
     std::lock_guard lock(mutex);
-    viewers[next_id] = Viewer{std::move(agent), socket};
+    viewers[next_id] = Viewer{std::move(agent), std::move(reader_language), socket};
     connected.add(1);
     return next_id++;
   }
@@ -501,34 +513,36 @@ void AgentApi::register_routes(http::Router& router) {
         }
         auto page = co_await store_.list(filter);
         json::array items;
-        for (const auto& c : page.conversations) items.push_back(conversation_for(agent, c));
+        for (const auto& c : page.conversations)
+          items.push_back(conversation_for(agent, c, reader_language(req)));
         json::object out{{"conversations", std::move(items)}};
         out["next_before"] =
             page.next_before.empty() ? json::value(nullptr) : json::value(page.next_before);
         co_return json_response(200, out);
       });
 
-  router.add("GET", "/api/v1/conversations/{id}",
-             [this, require, visible](HttpRequest& req,
-                                      const PathParams& p) -> asio::awaitable<HttpResponse> {
-               auto agent = co_await require(req);
-               auto conv = co_await visible(agent, p.at("id"));
-               std::string after = req.param("after");
-               if (!after.empty() && (after.find_first_not_of("0123456789-") != std::string::npos ||
-                                      after.find('-') == std::string::npos)) {
-                 throw ApiError(ErrorCode::invalid_field, "after must be a message id");
-               }
-               json::array messages;
-               for (const auto& m : co_await store_.messages(p.at("id"), after)) {
-                 if (agent.role == auth::Role::interpreter && m.fields.at("direction") == "note") {
-                   continue;  // internal notes are for agents
-                 }
-                 messages.push_back(message_view(m.id, m.fields, m.delivery, p.at("id")));
-               }
-               co_return json_response(200,
-                                       json::object{{"conversation", conversation_for(agent, conv)},
-                                                    {"messages", std::move(messages)}});
-             });
+  router.add(
+      "GET", "/api/v1/conversations/{id}",
+      [this, require, visible](HttpRequest& req,
+                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+        auto agent = co_await require(req);
+        auto conv = co_await visible(agent, p.at("id"));
+        std::string after = req.param("after");
+        if (!after.empty() && (after.find_first_not_of("0123456789-") != std::string::npos ||
+                               after.find('-') == std::string::npos)) {
+          throw ApiError(ErrorCode::invalid_field, "after must be a message id");
+        }
+        json::array messages;
+        for (const auto& m : co_await store_.messages(p.at("id"), after)) {
+          if (agent.role == auth::Role::interpreter && m.fields.at("direction") == "note") {
+            continue;  // internal notes are for agents
+          }
+          messages.push_back(message_view(m.id, m.fields, m.delivery, p.at("id")));
+        }
+        co_return json_response(
+            200, json::object{{"conversation", conversation_for(agent, conv, reader_language(req))},
+                              {"messages", std::move(messages)}});
+      });
 
   // What arrived, whole: the full text of a trimmed mail, the raw message, a kept attachment.
   // Files are served as downloads (never rendered in the inbox's origin).
@@ -689,42 +703,56 @@ void AgentApi::register_routes(http::Router& router) {
                          "status must be one of queued, assigned, pending_resident, resolved, "
                          "closed");
         }
-        co_await visible(agent, p.at("id"));
+        bool notify = notify_resolved_by_default_;
+        if (auto* n = body.if_contains("notify_resident"); n && !n->is_null()) {
+          if (!n->is_bool()) {
+            throw ApiError(ErrorCode::invalid_field, "notify_resident must be true or false");
+          }
+          notify = n->as_bool();
+        }
+        auto before = co_await visible(agent, p.at("id"));
         try {
           co_await store_.set_status(p.at("id"), status, agent.username, agent.display_name);
         } catch (const store::StoreError& e) {
           throw store_error(e);
         }
+        if (status == "resolved" && before["status"] != "resolved" && notify && notify_resolved_) {
+          notify_resolved_(p.at("id"));
+        }
         auto conv = co_await store_.conversation(p.at("id"));
-        co_return json_response(200, json::object{{"conversation", conversation_view(*conv)}});
+        co_return json_response(
+            200,
+            json::object{{"conversation", conversation_for(agent, *conv, reader_language(req))}});
       });
 
-  router.add(
-      "POST", "/api/v1/conversations/{id}/assign",
-      [this, require, visible, holder_candidate](
-          HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
-        auto agent = co_await require(req);
-        forbid_interpreter(agent, "interpreters do not assign conversations");
-        json::object body;
-        if (!req.body.empty()) body = http::json_object_body(req);
-        auto target = http::optional_string(body, "agent").value_or(agent.username);
-        if (target != agent.username && !agent.sees_all_queues()) {
-          throw ApiError(ErrorCode::forbidden, "only supervisors assign to someone else");
-        }
-        co_await holder_candidate(target);
-        auto conv = co_await visible(agent, p.at("id"));
-        if (!agent.sees_all_queues() && !conv["agent"].empty() && conv["agent"] != target) {
-          throw ApiError(ErrorCode::conflict, "conversation " + p.at("id") + " is held by " +
-                                                  conv["agent"] + "; a supervisor can reassign it");
-        }
-        try {
-          co_await store_.assign(p.at("id"), target, agent.username, agent.display_name);
-        } catch (const store::StoreError& e) {
-          throw store_error(e);
-        }
-        auto updated = co_await store_.conversation(p.at("id"));
-        co_return json_response(200, json::object{{"conversation", conversation_view(*updated)}});
-      });
+  router.add("POST", "/api/v1/conversations/{id}/assign",
+             [this, require, visible, holder_candidate](
+                 HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               forbid_interpreter(agent, "interpreters do not assign conversations");
+               json::object body;
+               if (!req.body.empty()) body = http::json_object_body(req);
+               auto target = http::optional_string(body, "agent").value_or(agent.username);
+               if (target != agent.username && !agent.sees_all_queues()) {
+                 throw ApiError(ErrorCode::forbidden, "only supervisors assign to someone else");
+               }
+               co_await holder_candidate(target);
+               auto conv = co_await visible(agent, p.at("id"));
+               if (!agent.sees_all_queues() && !conv["agent"].empty() && conv["agent"] != target) {
+                 throw ApiError(ErrorCode::conflict, "conversation " + p.at("id") + " is held by " +
+                                                         conv["agent"] +
+                                                         "; a supervisor can reassign it");
+               }
+               try {
+                 co_await store_.assign(p.at("id"), target, agent.username, agent.display_name);
+               } catch (const store::StoreError& e) {
+                 throw store_error(e);
+               }
+               auto updated = co_await store_.conversation(p.at("id"));
+               co_return json_response(
+                   200, json::object{{"conversation",
+                                      conversation_for(agent, *updated, reader_language(req))}});
+             });
 
   // Queues as supervisors watch them: who waits, since when, who is there, the service level,
   // first response and first-contact resolution (agents see their own queues).
@@ -772,7 +800,9 @@ void AgentApi::register_routes(http::Router& router) {
           throw store_error(e);
         }
         auto updated = co_await store_.conversation(p.at("id"));
-        co_return json_response(200, json::object{{"conversation", conversation_view(*updated)}});
+        co_return json_response(
+            200, json::object{
+                     {"conversation", conversation_for(agent, *updated, reader_language(req))}});
       });
 
   // Interpreting (docs/interpreting.md). An agent (the holder, or a supervisor) asks for an
@@ -821,7 +851,9 @@ void AgentApi::register_routes(http::Router& router) {
                              p.at("id"));
         }
         auto updated = co_await store_.conversation(p.at("id"));
-        co_return json_response(202, json::object{{"conversation", conversation_view(*updated)}});
+        co_return json_response(
+            202, json::object{
+                     {"conversation", conversation_for(agent, *updated, reader_language(req))}});
       });
 
   // An interpreter's interpretation of a resident's message (the agent reads it) or of an
@@ -912,8 +944,8 @@ void AgentApi::register_routes(http::Router& router) {
                    return it != m.fields.end() && it->second == "note";
                  });
                }
-               auto view = transcript_view(conv, all, p.at("id"));
-               view["conversation"] = conversation_for(agent, conv);
+               auto view = transcript_view(all, p.at("id"));
+               view["conversation"] = conversation_for(agent, conv, reader_language(req));
                co_return json_response(200, view);
              });
 
@@ -923,7 +955,7 @@ void AgentApi::register_routes(http::Router& router) {
         auto agent = co_await require(up.request(), true);
         auto socket =
             co_await up.accept(http::WsOptions{max_frame_bytes_, std::chrono::seconds(120)});
-        auto id = stream_->add(agent, socket);
+        auto id = stream_->add(agent, reader_language(up.request()), socket);
         socket->send(
             json::serialize(json::object{{"type", "hello"}, {"agent", agent_view(agent)}}));
         // While the inbox is open its agent is there (routing sends agents whose inbox has been

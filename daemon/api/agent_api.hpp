@@ -9,8 +9,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
-
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "daemon/auth/agent_directory.hpp"
 #include "daemon/deliver/deliver.hpp"
@@ -34,6 +35,12 @@ class AgentApi {
   void set_liveness_interval(std::chrono::milliseconds interval) { liveness_interval_ = interval; }
   // The service-level target queues are measured against (routing.service_level_s).
   void set_service_level(std::chrono::milliseconds target) { service_level_ms_ = target.count(); }
+  // Called with a conversation's id when an agent resolved it and the resident is to be told
+  // (POST …/status: notify_resident, by default `by_default`: conversations.notify_resolved).
+  void on_resolved(std::function<void(const std::string&)> notify, bool by_default) {
+    notify_resolved_ = std::move(notify);
+    notify_resolved_by_default_ = by_default;
+  }
 
  private:
   struct Stream;
@@ -48,6 +55,8 @@ class AgentApi {
   std::string data_dir_;
   std::chrono::milliseconds liveness_interval_{10000};
   long long service_level_ms_ = 25000;
+  std::function<void(const std::string&)> notify_resolved_;
+  bool notify_resolved_by_default_ = false;
   boost::asio::thread_pool files_{1};  // reads kept files off the I/O threads
 };
 

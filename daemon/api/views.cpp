@@ -8,6 +8,8 @@
 #include <ctime>
 #include <map>
 
+#include "i18n/language.hpp"
+
 namespace frontdoor::api {
 
 std::string iso_time(const std::string& epoch_ms) {
@@ -45,9 +47,17 @@ long long number(const store::Fields& f, const std::string& name) {
   return v;
 }
 
+boost::json::value language_name(const store::Fields& c, std::string_view reader_language) {
+  auto it = c.find("language");
+  if (it == c.end() || it->second.empty()) return nullptr;
+  std::string name = i18n::display_name(it->second, reader_language);
+  if (name.empty()) return nullptr;
+  return boost::json::value(std::move(name));
+}
+
 }  // namespace
 
-boost::json::object conversation_view(const store::Fields& c) {
+boost::json::object conversation_view(const store::Fields& c, std::string_view reader_language) {
   boost::json::object attributes;
   for (const auto& [k, v] : c) {
     if (k.starts_with("attr.")) attributes[k.substr(5)] = v;
@@ -60,6 +70,7 @@ boost::json::object conversation_view(const store::Fields& c) {
       {"origin_channel", string_or_null(c, "origin_channel")},
       {"reply_channel", string_or_null(c, "reply_channel")},
       {"language", string_or_null(c, "language")},
+      {"language_name", language_name(c, reader_language)},
       {"language_source", string_or_null(c, "language_source")},
       {"agent", string_or_null(c, "agent")},
       {"interpreter", string_or_null(c, "interpreter")},
@@ -154,6 +165,10 @@ boost::json::object message_view(const std::string& id, const store::Fields& m,
   if (auto it = m.find("interpretation_of"); it != m.end() && !it->second.empty()) {
     out["interpretation_of"] = it->second;
   }
+  // The hub's own notices (author "system"): which template the text came from.
+  if (auto it = m.find("template"); it != m.end() && !it->second.empty()) {
+    out["template"] = it->second;
+  }
   if (!delivery.empty()) out["delivery"] = delivery;
   if (auto it = m.find("delivery_detail"); it != m.end() && !it->second.empty()) {
     out["delivery_detail"] = it->second;
@@ -193,8 +208,7 @@ boost::json::object message_view(const std::string& id, const store::Fields& m,
   return out;
 }
 
-boost::json::object transcript_view(const store::Fields& conversation,
-                                    const std::vector<store::Message>& messages,
+boost::json::object transcript_view(const std::vector<store::Message>& messages,
                                     const std::string& conversation_id) {
   boost::json::array entries;
   std::map<std::string, std::size_t> entry_of;  // original message id → its entry
@@ -211,7 +225,7 @@ boost::json::object transcript_view(const store::Fields& conversation,
     entries.push_back(boost::json::object{{"message", std::move(view)},
                                           {"interpretations", boost::json::array{}}});
   }
-  return {{"conversation", conversation_view(conversation)}, {"entries", std::move(entries)}};
+  return {{"entries", std::move(entries)}};
 }
 
 }  // namespace frontdoor::api

@@ -13,11 +13,14 @@ namespace frontdoor::api {
 // "2026-11-25T23:04:05.123Z" from milliseconds since the epoch (as a decimal string).
 std::string iso_time(const std::string& epoch_ms);
 
-// {id, status, queue, priority, origin_channel, reply_channel, language, language_source,
-//  agent, interpreter, interpretation (requested | vendor_requested | active | escalated | ended),
-//  needs_interpreter, contact{id, display_name}, subject, created_at, updated_at,
-//  first_response_at, resolved_at, message_count, attributes{…}}
-boost::json::object conversation_view(const store::Fields& conversation);
+// {id, status, queue, priority, origin_channel, reply_channel, language, language_name,
+//  language_source, agent, interpreter, interpretation (requested | vendor_requested | active |
+//  escalated | ended), needs_interpreter, contact{id, display_name}, subject, created_at,
+//  updated_at, first_response_at, resolved_at, message_count, attributes{…}}.
+// language_name is the language's name in `reader_language` (the reader's: "Somali" for "en",
+// "somalí" for "es"); null while the language is unknown.
+boost::json::object conversation_view(const store::Fields& conversation,
+                                      std::string_view reader_language);
 
 // {id, direction, author, author_name, channel, text, language, created_at, interpretation_of?,
 //  delivery?,
@@ -32,11 +35,10 @@ boost::json::object message_view(const std::string& id, const store::Fields& fie
 //  service_level_target_s (the queue's target),
 //  average_first_response_s, resolved, first_contact_resolution}: the ratios null until there
 //  is something to divide by.
-// A conversation's messages as read side by side (GET …/transcript): {conversation, entries},
-// each entry an original message with the interpretations of it ("interpretations", in order);
+// A conversation's messages as read side by side (GET …/transcript): {entries}, each entry an
+// original message with the interpretations of it ("interpretations", in order);
 // an interpretation whose original is not among `messages` stands as an entry of its own.
-boost::json::object transcript_view(const store::Fields& conversation,
-                                    const std::vector<store::Message>& messages,
+boost::json::object transcript_view(const std::vector<store::Message>& messages,
                                     const std::string& conversation_id);
 
 boost::json::object queue_view(const store::ConversationStore::QueueStats& stats);

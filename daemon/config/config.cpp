@@ -355,6 +355,12 @@ constexpr Option kOptions[] = {
      .doc = "Tell a resident who opens a conversation that it arrived: its reference number and "
             "the expected wait, or when the queue opens (after hours), in the resident's language "
             "on the resident's channel. A queue's own acknowledge setting wins."},
+    {.name = "conversations.notify_resolved",
+     .field = member<&Config::conversations, &Config::Conversations::notify_resolved>,
+     .doc = "Tell the resident when an agent resolves their conversation, with its reference "
+            "number and that an answer reopens it, in the resident's language on the "
+            "resident's channel (not web forms: Open311 shows the status). An agent can resolve "
+            "without it (notify_resident: false)."},
     {.name = "city.time_zone",
      .field = member<&Config::city, &Config::City::time_zone>,
      .valid = routing::is_time_zone,

@@ -87,7 +87,8 @@ struct Config {
     std::string default_queue = "general";
     int dedup_ttl_s = 7 * 24 * 3600;  // how long provider idempotency keys are remembered
     int events_maxlen = 100000;       // approximate length of the events stream
-    bool acknowledge = true;  // a new conversation's resident is told it arrived (per queue)
+    bool acknowledge = true;      // a new conversation's resident is told it arrived (per queue)
+    bool notify_resolved = true;  // the resident is told when an agent resolves it
   } conversations;
 
   // The city itself: where its clocks are and when it is closed.

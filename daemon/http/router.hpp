@@ -52,6 +52,10 @@ class Router {
   HttpResponse render_error(ErrorCode code, const std::string& message,
                             const HttpRequest& request) const;
 
+  // Every route, in the order added: what this process serves (the OpenAPI document is checked
+  // against it).
+  const std::vector<Route>& routes() const { return routes_; }
+
  private:
   Route compile(const std::string& pattern) const;
 

@@ -8,7 +8,7 @@ namespace frontdoor::store {
 
 namespace lua {
 extern const std::string_view common, ingest, append, set_status, assign, delivery, list,
-    session_put, consent, outbox, route, presence, liveness, transfer, acknowledge, interpret;
+    session_put, consent, outbox, route, presence, liveness, transfer, notice, interpret;
 }
 
 namespace {
@@ -73,8 +73,8 @@ const Script& interpret_script() {
   static const Script s = make("interpret", lua::interpret);
   return s;
 }
-const Script& acknowledge_script() {
-  static const Script s = make("acknowledge", lua::acknowledge);
+const Script& notice_script() {
+  static const Script s = make("notice", lua::notice);
   return s;
 }
 const Script& list_script() {
@@ -401,15 +401,15 @@ boost::asio::awaitable<std::optional<long long>> ConversationStore::answer_wait_
   co_return std::stoll(average.str);
 }
 
-boost::asio::awaitable<std::optional<AppendResult>> ConversationStore::acknowledge(
+boost::asio::awaitable<std::optional<AppendResult>> ConversationStore::notify_resident(
     const std::string& conversation_id, const std::string& template_key,
     const std::string& author_name, const std::string& text) {
   RedisReply reply =
-      co_await run(acknowledge_script(), args(conversation_id, template_key, author_name, text,
-                                              std::to_string(settings_.events_maxlen)));
+      co_await run(notice_script(), args(conversation_id, template_key, author_name, text,
+                                         std::to_string(settings_.events_maxlen)));
   if (reply.elements.empty()) co_return std::nullopt;
-  co_return AppendResult{element(reply, 0), element(reply, 1), element(reply, 2),
-                         element(reply, 3), "out"};
+  co_return AppendResult{element(reply, 0), element(reply, 1), element(reply, 2), element(reply, 3),
+                         "out"};
 }
 
 boost::asio::awaitable<std::vector<std::string>> ConversationStore::queues() {

@@ -208,10 +208,11 @@ class ConversationStore {
   // answer_wait_ms); nullopt before the queue answered any.
   boost::asio::awaitable<std::optional<long long>> answer_wait_ms(const std::string& queue);
 
-  // The acknowledgement of a new conversation (acknowledge.lua): `text`, rendered from the
-  // template `template_key`, stored as an outbound message by "system" with delivery pending,
-  // once per conversation; nullopt when the conversation was acknowledged already.
-  boost::asio::awaitable<std::optional<AppendResult>> acknowledge(
+  // A notice from the hub to the resident (notice.lua): `text`, rendered from the template
+  // `template_key` ("ack", "after_hours": once per conversation; "resolved": once per
+  // resolution, while still resolved), stored as an outbound message by "system" with delivery
+  // pending; nullopt when there is nothing to tell.
+  boost::asio::awaitable<std::optional<AppendResult>> notify_resident(
       const std::string& conversation_id, const std::string& template_key,
       const std::string& author_name, const std::string& text);
   // Each queue now and since the start: what routing and supervisors watch.

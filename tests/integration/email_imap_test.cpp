@@ -63,14 +63,6 @@ bool eventually(Ready ready, std::chrono::seconds timeout = 20s) {
   return ready();
 }
 
-std::string metric(const Daemon& daemon, const std::string& series) {
-  std::string body = daemon.get("/metrics").body;
-  auto at = body.find("\n" + series + " ");  // a sample line, not its # HELP
-  if (at == std::string::npos) return "";
-  at += series.size() + 2;
-  return body.substr(at, body.find('\n', at) - at);
-}
-
 }  // namespace
 
 TEST_CASE("a polled mailbox gives every new message once, read or not, and flags what it stored") {

@@ -170,6 +170,14 @@ HttpResult http(unsigned short port, const std::string& method, const std::strin
   return result;
 }
 
+std::string metric(const Daemon& daemon, const std::string& series) {
+  std::string body = daemon.get("/metrics").body;
+  auto at = body.find("\n" + series + " ");  // a sample line, not its # HELP
+  if (at == std::string::npos) return "";
+  at += series.size() + 2;
+  return body.substr(at, body.find('\n', at) - at);
+}
+
 void add_agent(const Daemon& daemon, const std::string& admin, const std::string& username,
                const std::string& languages, const std::string& queues,
                const std::string& capacity) {
@@ -203,7 +211,7 @@ Daemon::Daemon(std::string redis_url, std::map<std::string, std::string> env,
          << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\nthreads = 2\n"
          << "[redis]\nurl = \"" << redis_url_ << "\"\nreconnect_max_ms = 500\n"
          << "[auth]\nargon2_memory_kib = 8192\nargon2_iterations = 1\n"
-         << "[conversations]\nacknowledge = false\n"
+         << "[conversations]\nacknowledge = false\nnotify_resolved = false\n"
          << "[channels.webform]\nqueue = \"general\"\n"
          << "[[channels.webform.services]]\ncode = \"pothole\"\nname = \"Pothole\"\n"
          << "description = \"A hole in the road\"\nqueue = \"streets\"\n"

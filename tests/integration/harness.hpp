@@ -68,9 +68,10 @@ struct Swaks {
 Swaks swaks(unsigned short port, const std::string& extra);
 
 // The real daemon. `redis_url` empty = embedded Redis under the data directory. Its config
-// file declares the test services (pothole → streets, water_leak → water) and turns
-// acknowledgements off (conversations.acknowledge = false: tests count what residents receive;
-// {"CONVERSATIONS_ACKNOWLEDGE", "true"} or a queue's acknowledge turns them on); `env` sets
+// file declares the test services (pothole → streets, water_leak → water) and turns the hub's
+// own notices to residents off (conversations.acknowledge and notify_resolved = false: tests
+// count what residents receive; {"CONVERSATIONS_ACKNOWLEDGE", "true"},
+// {"CONVERSATIONS_NOTIFY_RESOLVED", "true"} or a queue's acknowledge turn them on); `env` sets
 // FRONTDOOR_* overrides (e.g. {"SERVER_MAX_BODY_BYTES", "4096"}) on top of it, and
 // `extra_config` is appended to the file (tables such as [queues.streets] and [city]).
 class Daemon {
@@ -99,6 +100,10 @@ class Daemon {
   unsigned short port_;
   pid_t pid_ = -1;
 };
+
+// The value of one sample of the daemon's /metrics, `series` written as it appears there
+// (`frontdoor_routing_assignments_total{queue="streets"}`); "" when there is no such sample.
+std::string metric(const Daemon& daemon, const std::string& series);
 
 // Creates an agent through the API as `admin` (password "agent-password"); `languages` and
 // `queues` are JSON array items (R"("es","en")"), `capacity` a JSON object or empty. Throws

@@ -3,6 +3,7 @@
 // its interpretation.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <ctime>
 #include <thread>
@@ -32,7 +33,6 @@ void add_account(const Daemon& daemon, const std::string& admin, const std::stri
   INFO(created.body);
   REQUIRE(created.status == 201);
 }
-
 
 json::object conversation_of(const Daemon& daemon, const std::string& token,
                              const std::string& id) {
@@ -362,6 +362,63 @@ TEST_CASE(
   CHECK(left.status == 200);
   REQUIRE(becomes(daemon, admin, id, "interpretation", "escalated", 8000ms));
   CHECK(has_system_line(messages_of(daemon, admin, id), "a supervisor is alerted"));
+}
+
+TEST_CASE("a vendor that never answers: a supervisor is alerted, live in the inbox") {
+  // The vendor takes the request and says nothing for longer than interpreters.vendor_timeout_s.
+  std::atomic<int> asked{0};
+  HttpStandin vendor([&](const StandinRequest& request) {
+    if (request.target == "/requests") {
+      ++asked;
+      std::this_thread::sleep_for(3s);
+      return StandinResponse{201, R"({"interpreter_id":"v-late"})"};
+    }
+    return StandinResponse{202, "{}"};
+  });
+  RedisServer redis;
+  Daemon daemon(redis.url(), {{"ROUTING_LANGUAGE_WAIT_S", "0"},
+                              {"INTERPRETERS_POOL_WAIT_S", "1"},
+                              {"INTERPRETERS_VENDOR_TIMEOUT_S", "1"},
+                              {"INTERPRETERS_VENDOR_URL", vendor.base_url()},
+                              {"INTERPRETERS_VENDOR_SECRET", "vendor-shared-secret"}});
+  auto admin = daemon.login();
+  add_account(daemon, admin, "ana", "agent", R"("en")", R"("general")");
+  add_account(daemon, admin, "sofia", "supervisor", R"("en")");
+  available(daemon, "ana");
+  const std::string sofia = daemon.login("sofia", "agent-password");
+  WsClient inbox(daemon.port(), "/api/v1/stream", {{"Authorization", "Bearer " + sofia}});
+  REQUIRE(str(inbox.read_json().at("type")) == "hello");
+
+  SomaliResident samira(daemon);
+  auto id = samira.say("Biyo ayaa ka daadanaya tuubada wadada.");
+  REQUIRE(becomes(daemon, admin, id, "agent", "ana"));
+  // No pool interpreter for a second, the vendor asked, no answer within its second: the
+  // supervisor hears of it on the live stream.
+  std::string escalation;
+  for (auto deadline = std::chrono::steady_clock::now() + 12s;
+       escalation.empty() && std::chrono::steady_clock::now() < deadline;) {
+    auto text = inbox.read(1000ms);
+    if (!text) continue;
+    auto frame = json::parse(*text).as_object();
+    if (frame.contains("escalation") && str(frame.at("conversation_id")) == id) {
+      escalation = str(frame.at("escalation"));
+    }
+  }
+  CHECK(escalation == "interpreter");
+  CHECK(asked == 1);
+  CHECK(str(conversation_of(daemon, admin, id).at("interpretation")) == "escalated");
+  auto messages = messages_of(daemon, admin, id);
+  CHECK(has_system_line(messages, "asking the interpreting vendor"));
+  CHECK(has_system_line(messages, "the interpreting vendor sent nobody"));
+  CHECK(has_system_line(messages,
+                        "no interpreter for so ↔ en could be found; a supervisor is "
+                        "alerted"));
+  // The resident was told in Somali that an interpreter is coming, once.
+  int told = 0;
+  for (const auto& m : messages) {
+    if (str(m.at("direction")) == "out" && str(m.at("author")) == "system") ++told;
+  }
+  CHECK(told == 1);
 }
 
 TEST_CASE("a vendor's interpreter is told when the conversation no longer needs them") {

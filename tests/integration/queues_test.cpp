@@ -1,5 +1,6 @@
 // Queues' own settings: priority, overflow, business hours with the after-hours notice, the
-// acknowledgement in the resident's language, languages a queue serves, its service level.
+// acknowledgement in the resident's language, languages a queue serves, its service level; and
+// the resolution notice, in the resident's language.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -157,6 +158,61 @@ TEST_CASE("a Vietnamese chat is acknowledged once, in Vietnamese, with its refer
   }
   CHECK(acknowledgements == 1);
   CHECK(detail.at("conversation").at("status") == "queued");
+}
+
+TEST_CASE(
+    "a Spanish chat is told in Spanish each time it is resolved, unless the agent says not to") {
+  RedisServer redis;
+  Daemon daemon(redis.url(), {{"CONVERSATIONS_NOTIFY_RESOLVED", "true"}});
+  auto admin = daemon.login();
+  Chat rosa(daemon, "es", "Hay un bache enorme en la calle Alder.");
+  const std::string path = "/api/v1/conversations/" + rosa.conversation_id;
+  auto resolve = [&](const std::string& body) {
+    auto res = daemon.post(path + "/status", body, admin);
+    INFO(res.body);
+    REQUIRE(res.status == 200);
+  };
+  auto notices = [&] {
+    int n = 0;
+    const auto detail = daemon.get(path, admin).json();
+    for (const auto& m : detail.at("messages").as_array()) {
+      if (m.at("direction") == "out" && m.at("author") == "system") {
+        CHECK(m.at("template") == "resolved");
+        ++n;
+      }
+    }
+    return n;
+  };
+
+  resolve(R"({"status":"resolved"})");
+  auto told = rosa.next_from_city();
+  const std::string text = str(told.at("text"));
+  INFO(text);
+  CHECK(text == "Su solicitud n.º " + rosa.conversation_id +
+                    " está resuelta. Si necesita más ayuda, escriba aquí y la volveremos a abrir.");
+  // Resolving what is resolved already tells nobody again.
+  resolve(R"({"status":"resolved"})");
+  CHECK_THROWS(rosa.socket.read_until("message", 700ms));
+  CHECK(notices() == 1);
+
+  // The resident answers: the same conversation again, and its next resolution is told too.
+  rosa.socket.send(R"({"type":"message","text":"Sigue ahí, ahora es más grande."})");
+  REQUIRE(rosa.socket.read_until("message").at("direction") == "in");
+  REQUIRE(becomes(daemon, admin, rosa.conversation_id, "status", "queued"));
+  resolve(R"({"status":"resolved"})");
+  CHECK(str(rosa.next_from_city().at("text")) == text);
+  CHECK(notices() == 2);
+
+  // An agent may resolve without telling (a duplicate, a resident who said goodbye).
+  rosa.socket.send(R"({"type":"message","text":"Gracias."})");
+  REQUIRE(rosa.socket.read_until("message").at("direction") == "in");
+  REQUIRE(becomes(daemon, admin, rosa.conversation_id, "status", "queued"));
+  auto bad =
+      daemon.post(path + "/status", R"({"status":"resolved","notify_resident":"no"})", admin);
+  CHECK(bad.status == 400);
+  resolve(R"({"status":"resolved","notify_resident":false})");
+  CHECK_THROWS(rosa.socket.read_until("message", 700ms));
+  CHECK(notices() == 2);
 }
 
 TEST_CASE("a language the queue does not serve goes to an agent at once, with an interpreter") {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/harness.hpp"
@@ -77,6 +78,33 @@ TEST_CASE("a Spanish chat goes to the agent who speaks Spanish, longest idle fir
         std::string::npos);
 }
 
+TEST_CASE("agents read a resident's language named in the language of their browser") {
+  RedisServer redis;
+  Daemon daemon(redis.url());
+  auto admin = daemon.login();
+  WsClient inbox(daemon.port(), "/api/v1/stream",
+                 {{"Authorization", "Bearer " + admin}, {"Accept-Language", "es-MX,es;q=0.9"}});
+  REQUIRE(str(inbox.read_json().at("type")) == "hello");
+  auto somali = chat(daemon, "so", "Qashinka lagama qaadin waddadayada.");
+
+  // No Accept-Language: English.
+  CHECK(str(conversation_of(daemon, admin, somali).at("language_name")) == "Somali");
+  auto in_vietnamese =
+      http(daemon.port(), "GET", "/api/v1/conversations/" + somali, {},
+           {{"Authorization", "Bearer " + admin}, {"Accept-Language", "vi-VN,vi;q=0.9,en;q=0.5"}});
+  REQUIRE(in_vietnamese.status == 200);
+  CHECK(str(in_vietnamese.json().at("conversation").at("language_name")) == "Tiếng Somali");
+  // The live stream names it in the language its inbox was opened in.
+  std::string named;
+  for (int i = 0; i < 10 && named.empty(); ++i) {
+    auto frame = inbox.read_json();
+    if (auto* c = frame.if_contains("conversation"); c && c->at("language_name").is_string()) {
+      named = str(c->at("language_name"));
+    }
+  }
+  CHECK(named == "Somalí");
+}
+
 TEST_CASE("freed capacity takes the next queued conversation at once, and away agents get none") {
   RedisServer redis;
   Daemon daemon(redis.url());
@@ -136,11 +164,14 @@ TEST_CASE(
   }
   for (int i = 0; i < kAgents; ++i) available(*instances[i % 3], "agent" + std::to_string(i));
 
+  // 32 residents at once, spread over the three instances: each instance's router races the
+  // others for the same queue while conversations keep arriving.
+  constexpr int kResidents = 32;
   std::atomic<int> filed{0};
   std::vector<std::thread> residents;
-  for (int t = 0; t < 8; ++t) {
+  for (int t = 0; t < kResidents; ++t) {
     residents.emplace_back([&, t] {
-      for (int i = t; i < kConversations; i += 8) {
+      for (int i = t; i < kConversations; i += kResidents) {
         auto r = instances[i % 3]->post(
             "/open311/v2/requests.json",
             "service_code=pothole&lat=45.5&long=-122.6&description=Hole+" + std::to_string(i) +
@@ -153,35 +184,68 @@ TEST_CASE(
   for (auto& t : residents) t.join();
   REQUIRE(filed == kConversations);
 
-  // Everything assigned, every conversation once, no agent above capacity.
-  auto assigned = [&] {
-    int total = 0;
+  // Capacity is exactly enough for everyone and nothing is released during the test, so each
+  // agent's holding at the end is the most it ever held.
+  auto holdings = [&] {
+    std::map<std::string, std::vector<std::string>> held;  // conversation → agents holding it
     for (int i = 0; i < kAgents; ++i) {
-      total += std::stoi(redis.cli({"SCARD", "agent:{agent" + std::to_string(i) + "}:holding"}));
+      const std::string agent = "agent" + std::to_string(i);
+      std::istringstream members(redis.cli({"SMEMBERS", "agent:{" + agent + "}:holding"}));
+      for (std::string item; std::getline(members, item);) {
+        if (!item.empty()) held[item.substr(0, item.find('|'))].push_back(agent);
+      }
     }
-    return total;
+    return held;
   };
   auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (assigned() < kConversations && std::chrono::steady_clock::now() < deadline) {
+  while (holdings().size() < kConversations && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(200ms);
   }
-  CHECK(assigned() == kConversations);
+  const auto held = holdings();
+  CHECK(held.size() == kConversations);
+  std::map<std::string, int> load;
+  for (const auto& [conversation, agents] : held) {
+    INFO("conversation " << conversation);
+    CHECK(agents.size() == 1);
+    ++load[agents.front()];
+  }
   for (int i = 0; i < kAgents; ++i) {
-    int held = std::stoi(redis.cli({"SCARD", "agent:{agent" + std::to_string(i) + "}:holding"}));
     INFO("agent" << i);
-    CHECK(held <= kCapacity);
+    CHECK(load["agent" + std::to_string(i)] <= kCapacity);
   }
   CHECK(std::stoi(redis.cli({"ZCARD", "queue:streets"})) == 0);
-  // One "assigned to" line per conversation: no conversation was assigned twice.
-  int lines = 0;
+
+  // Each conversation: one "assigned to" line in its transcript, naming the agent whose holding
+  // has it, who is also its recorded holder.
   for (int id = 1; id <= kConversations; ++id) {
-    auto log = redis.cli({"XRANGE", "conv:{" + std::to_string(id) + "}:msgs", "-", "+"});
-    for (auto at = log.find("assigned to agent"); at != std::string::npos;
-         at = log.find("assigned to agent", at + 1)) {
-      ++lines;
+    const std::string conversation = std::to_string(id);
+    INFO("conversation " << conversation);
+    const auto log = redis.cli({"XRANGE", "conv:{" + conversation + "}:msgs", "-", "+"});
+    std::vector<std::string> named;
+    for (auto at = log.find("assigned to "); at != std::string::npos;
+         at = log.find("assigned to ", at + 1)) {
+      auto start = at + std::string("assigned to ").size();
+      named.push_back(log.substr(start, log.find_first_of("\n ", start) - start));
+    }
+    REQUIRE(named.size() == 1);
+    auto it = held.find(conversation);
+    REQUIRE(it != held.end());
+    CHECK(named.front() == it->second.front());
+    CHECK(redis.cli({"HGET", "conv:{" + conversation + "}", "agent"}) == named.front());
+  }
+
+  // The work was shared: every instance assigned some, and together exactly one each.
+  long long assignments = 0;
+  for (auto& instance : instances) {
+    const auto count = metric(*instance, R"(frontdoor_routing_assignments_total{queue="streets"})");
+    INFO("an instance assigned " << count);
+    CHECK_FALSE(count.empty());
+    if (!count.empty()) {
+      CHECK(std::stoll(count) > 0);
+      assignments += std::stoll(count);
     }
   }
-  CHECK(lines == kConversations);
+  CHECK(assignments == kConversations);
 }
 
 TEST_CASE(
@@ -313,6 +377,12 @@ TEST_CASE("queues show who waits, the service level, first response and first-co
   CHECK(metrics.find("frontdoor_queue_first_contact_resolution{queue=\"general\"} 0.66") !=
         std::string::npos);
   CHECK(metrics.find("frontdoor_queue_service_level{queue=\"general\"} 0.33") != std::string::npos);
+  const auto first_response =
+      metric(daemon, R"(frontdoor_queue_first_response_seconds_avg{queue="general"})");
+  REQUIRE_FALSE(first_response.empty());
+  CHECK(std::stod(first_response) ==
+        Approx(q.at("average_first_response_s").to_number<double>()).epsilon(0.01));
+  CHECK(metric(daemon, R"(frontdoor_queue_agents_available{queue="general"})") == "1");
 }
 
 TEST_CASE(

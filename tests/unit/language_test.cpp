@@ -124,6 +124,15 @@ TEST_CASE("header lists are matched best first") {
   CHECK(city.match_list("").empty());
 }
 
+TEST_CASE("a header list's languages, canonical and best first") {
+  using V = std::vector<std::string>;
+  CHECK(header_languages("fr-CA, es-MX;q=0.8, en;q=0.5") == V{"fr-CA", "es-MX", "en"});
+  CHECK(header_languages("en;q=0.3, so;q=0.7, iw;q=0.5") == V{"so", "he", "en"});
+  CHECK(header_languages("vi;q=0, *, garbage!!!, zh_TW") == V{"zh-TW"});
+  CHECK(header_languages(" ru ;  q=0.4 ,  uk ; Q=0.600 ") == V{"uk", "ru"});
+  CHECK(header_languages("").empty());
+}
+
 TEST_CASE("Accept-Language headers as browsers and apps send them") {
   const LanguageMatcher city(kCity);
   CHECK(city.match_list("es-MX,es;q=0.9") == "es");

@@ -3,14 +3,13 @@
 // here, with its locale and key, and never reaches a resident.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "i18n/tty_text.hpp"
 #include "templates/audit.hpp"
 #include "templates/catalog.hpp"
+#include "tests/unit/doc_section.hpp"
 
 using namespace frontdoor::templates;
 using namespace std::chrono_literals;
@@ -115,18 +114,9 @@ TEST_CASE("residents' language tags reach the closest shipped catalog") {
 
 TEST_CASE("docs/templates.md shows the catalogs as they are") {
   // languages.md repeats the table (what each language's residents read).
-  for (const char* name : {"/docs/templates.md", "/docs/languages.md"}) {
+  for (const char* name : {"docs/templates.md", "docs/languages.md"}) {
     INFO(name);
-    std::ifstream file(std::string(FRONTDOOR_SOURCE_DIR) + name);
-    REQUIRE(file);
-    std::stringstream text;
-    text << file.rdbuf();
-    const std::string doc = text.str();
-    const std::string begin = "<!-- coverage:begin -->\n", end = "<!-- coverage:end -->";
-    const auto from = doc.find(begin), to = doc.find(end);
-    REQUIRE(from != std::string::npos);
-    REQUIRE(to != std::string::npos);
     // On a difference, paste the expected table between the markers.
-    CHECK(doc.substr(from + begin.size(), to - from - begin.size()) == coverage_table(shipped()));
+    CHECK(frontdoor::testing::doc_section(name, "coverage") == coverage_table(shipped()));
   }
 }

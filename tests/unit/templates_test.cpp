@@ -147,6 +147,21 @@ TEST_CASE("plural arguments take each language's CLDR categories") {
         "Ref 1048576, about 2 minutes.");
 }
 
+TEST_CASE("select arguments choose by their text, with other as the default and plurals inside") {
+  const std::string pattern =
+      "{channel, select, sms {Responda a este mensaje} email {Responda a este correo} "
+      "other {Escriba aquí}}{count, plural, one { (# mensaje nuevo)} other { (# mensajes "
+      "nuevos)}}.";
+  CHECK(Catalog::format("es", pattern, {{"channel", "sms"}, {"count", 1}}) ==
+        "Responda a este mensaje (1 mensaje nuevo).");
+  CHECK(Catalog::format("es", pattern, {{"channel", "email"}, {"count", 3}}) ==
+        "Responda a este correo (3 mensajes nuevos).");
+  CHECK(Catalog::format("es", pattern, {{"channel", "webchat"}, {"count", 2}}) ==
+        "Escriba aquí (2 mensajes nuevos).");
+  // ICU requires the other case: a select without it is a bad pattern, never a blank.
+  CHECK_THROWS(Catalog::format("es", "{channel, select, sms {x}}", {{"channel", "sms"}}));
+}
+
 TEST_CASE("the language is matched to the closest catalog, else English") {
   TempCatalog dir({{"en", kEnglish},
                    {"es", kSpanish},
