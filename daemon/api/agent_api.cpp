@@ -420,13 +420,20 @@ void AgentApi::register_routes(http::Router& router) {
         agent.display_name = http::optional_string(body, "display_name").value_or("");
         auto role = http::optional_string(body, "role").value_or("agent");
         // Canonical tags (tl → fil, iw → he, zh_TW → zh-TW), so routing compares like with
-        // like; a proficiency may follow a colon ("es:4").
+        // like; a proficiency from 1 to 5 may follow a colon ("es:4").
         for (auto& language : http::string_list(body, "languages")) {
           const auto colon = language.find(':');
           std::string tag = i18n::canonical_tag(language.substr(0, colon));
           if (tag.empty()) {
             throw ApiError(ErrorCode::invalid_field,
                            "languages: " + language + " is not a BCP 47 language tag");
+          }
+          if (colon != std::string::npos &&
+              (language.size() != colon + 2 || language[colon + 1] < '1' ||
+               language[colon + 1] > '5')) {
+            throw ApiError(ErrorCode::invalid_field,
+                           "languages: " + language +
+                               ": a proficiency after the colon is 1 (elementary) to 5 (native)");
           }
           agent.languages.push_back(tag +
                                     (colon == std::string::npos ? "" : language.substr(colon)));

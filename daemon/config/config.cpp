@@ -389,6 +389,14 @@ constexpr Option kOptions[] = {
      .max = 3600,
      .doc = "Seconds a conversation waits for an available agent who speaks its language; then "
             "any agent of its queue takes it and an interpreter is needed."},
+    {.name = "routing.min_proficiency",
+     .field = member<&Config::routing, &Config::Routing::min_proficiency>,
+     .min = 1,
+     .max = 5,
+     .doc = "The proficiency (1 elementary, 2 limited, 3 professional working, 4 full "
+            "professional, 5 native or bilingual) an agent needs in a resident's language to be "
+            "given the conversation without an interpreter. An agent's language without a level "
+            "(\"es\" rather than \"es:2\") counts as 5. A queue's own min_proficiency wins."},
     {.name = "routing.scan",
      .field = member<&Config::routing, &Config::Routing::scan>,
      .min = 1,

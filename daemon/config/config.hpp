@@ -46,6 +46,7 @@ struct QueueDefinition {
   std::string after_hours = "queue";   // closed: queue (wait, told when it opens) | overflow
   std::optional<int> service_level_s;  // unset = routing.service_level_s
   std::optional<int> language_wait_s;  // unset = routing.language_wait_s
+  std::optional<int> min_proficiency;  // unset = routing.min_proficiency
   std::string overflow_to;             // queue conversations move to; "" = none
   int overflow_after_s = 0;            // move after waiting this long; 0 = only after hours
   std::optional<bool> acknowledge;     // unset = conversations.acknowledge
@@ -108,6 +109,7 @@ struct Config {
     int scan = 50;             // conversations from a queue's head looked at per assignment
     int offline_grace_s = 60;  // an agent whose inbox closed this long ago goes offline
     int service_level_s = 25;  // the target: an agent has a conversation within this
+    int min_proficiency = 3;   // 1..5: an agent's level in a language needed to serve it alone
   } routing;
 
   // Interpreters (docs/interpreting.md): the internal pool (agents with role interpreter) and an

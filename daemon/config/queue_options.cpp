@@ -117,6 +117,15 @@ constexpr QueueKey kQueueKeys[] = {
      .doc = "Seconds a conversation in a language the queue serves waits for an agent who speaks "
             "it before any agent of the queue takes it with an interpreter.",
      .set = [](QueueDefinition& q, const Value& v) { q.language_wait_s = int_of(v); }},
+    {.name = "min_proficiency",
+     .kind = Kind::integer,
+     .min = 1,
+     .max = 5,
+     .allowed = "1..5",
+     .default_text = "routing.min_proficiency",
+     .doc = "The proficiency an agent needs in a resident's language to serve the queue's "
+            "conversations in it without an interpreter.",
+     .set = [](QueueDefinition& q, const Value& v) { q.min_proficiency = int_of(v); }},
     {.name = "overflow_to",
      .check = check_queue_name,
      .allowed = "empty, or a queue the configuration names",

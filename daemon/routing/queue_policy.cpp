@@ -7,6 +7,7 @@ namespace frontdoor::routing {
 QueuePolicies::QueuePolicies(const Config& config) : zone_(config.city.time_zone) {
   defaults_.service_level_ms = config.routing.service_level_s * 1000LL;
   defaults_.language_wait_ms = config.routing.language_wait_s * 1000LL;
+  defaults_.min_proficiency = config.routing.min_proficiency;
   defaults_.acknowledge = config.conversations.acknowledge;
   for (const auto& [name, q] : config.queues) {
     QueuePolicy p = defaults_;
@@ -20,6 +21,7 @@ QueuePolicies::QueuePolicies(const Config& config) : zone_(config.city.time_zone
     p.overflow_after_ms = q.overflow_after_s * 1000LL;
     if (q.service_level_s) p.service_level_ms = *q.service_level_s * 1000LL;
     if (q.language_wait_s) p.language_wait_ms = *q.language_wait_s * 1000LL;
+    if (q.min_proficiency) p.min_proficiency = *q.min_proficiency;
     if (q.acknowledge) p.acknowledge = *q.acknowledge;
     configured_.emplace(name, std::move(p));
   }

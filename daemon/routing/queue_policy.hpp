@@ -30,6 +30,7 @@ struct QueuePolicy {
   long long overflow_after_ms = 0;  // 0: never for waiting
   long long service_level_ms = 25000;
   long long language_wait_ms = 60000;
+  int min_proficiency = 3;  // 1..5, in an agent's language to serve it without an interpreter
   bool acknowledge = true;
 };
 

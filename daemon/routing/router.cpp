@@ -23,8 +23,8 @@ constexpr auto kRetrySoon = std::chrono::milliseconds(100);
 }  // namespace
 
 struct Router::Impl : std::enable_shared_from_this<Impl> {
-  Impl(const Config::Routing& config, const QueuePolicies& queues,
-       store::ConversationStore& store, events::EventBus& events, bool request_interpreters)
+  Impl(const Config::Routing& config, const QueuePolicies& queues, store::ConversationStore& store,
+       events::EventBus& events, bool request_interpreters)
       : config(config),
         queues(queues),
         store(store),
@@ -46,9 +46,14 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     auto now = std::chrono::steady_clock::now();
     if (now < next_stats) co_return;
     auto& registry = metrics::registry();
-    std::map<std::string, long long> targets;
-    for (const auto& name : queues.configured()) targets[name] = queues.of(name).service_level_ms;
-    co_await store.set_service_levels(targets);
+    std::map<std::string, store::ConversationStore::QueueSettings> settings;
+    for (const auto& name : queues.configured()) {
+      const auto& policy = queues.of(name);
+      settings[name] = {policy.service_level_ms, policy.min_proficiency};
+    }
+    const auto& defaults = queues.of("");
+    co_await store.set_queue_settings(settings,
+                                      {defaults.service_level_ms, defaults.min_proficiency});
     auto stats = co_await store.queue_stats(config.service_level_s * 1000LL);
     next_stats = now + kStatsEvery;  // only once done: the first call also sets the target
     for (const auto& q : stats) {
@@ -148,11 +153,12 @@ Router::Router(asio::any_io_executor executor, const Config::Routing& config,
                events::EventBus& events, bool request_interpreters)
     : impl_(std::make_shared<Impl>(config, queues, store, events, request_interpreters)) {
   std::weak_ptr<Impl> weak = impl_;
-  impl_->loop = std::make_shared<events::PassLoop>(
-      std::move(executor), "routing", events::PassLoop::Timing{kIdleCheck, kRetrySoon},
-      [weak]() -> asio::awaitable<void> {
-        if (auto impl = weak.lock()) co_await impl->pass();
-      });
+  impl_->loop = std::make_shared<events::PassLoop>(std::move(executor), "routing",
+                                                   events::PassLoop::Timing{kIdleCheck, kRetrySoon},
+                                                   [weak]() -> asio::awaitable<void> {
+                                                     if (auto impl = weak.lock())
+                                                       co_await impl->pass();
+                                                   });
 }
 
 Router::~Router() { stop(); }

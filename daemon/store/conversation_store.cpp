@@ -386,12 +386,14 @@ boost::asio::awaitable<std::optional<ConversationStore::Routed>> ConversationSto
   co_return Routed{element(reply, 0), element(reply, 1), element(reply, 2)};
 }
 
-boost::asio::awaitable<void> ConversationStore::set_service_levels(
-    const std::map<std::string, long long>& service_level_ms) {
-  for (const auto& [queue, target] : service_level_ms) {
+boost::asio::awaitable<void> ConversationStore::set_queue_settings(
+    const std::map<std::string, QueueSettings>& queues, const QueueSettings& defaults) {
+  for (const auto& [queue, settings] : queues) {
     co_await redis_.call("HSET", "queue_config:" + queue, "service_level_ms",
-                         std::to_string(target));
+                         std::to_string(settings.service_level_ms), "min_proficiency",
+                         std::to_string(settings.min_proficiency));
   }
+  co_await redis_.call("SET", "routing:min_proficiency", std::to_string(defaults.min_proficiency));
 }
 
 boost::asio::awaitable<std::optional<long long>> ConversationStore::answer_wait_ms(

@@ -200,10 +200,16 @@ class ConversationStore {
   };
   boost::asio::awaitable<std::optional<Routed>> route(const std::string& queue,
                                                       const RouteSettings& settings);
-  // Each queue's own service-level target, for the scripts and queue_stats
-  // (queue_config:<name> service_level_ms); queues not listed use the default target.
-  boost::asio::awaitable<void> set_service_levels(
-      const std::map<std::string, long long>& service_level_ms);
+  // What the scripts read of each queue's configuration (queue_config:<name>): its
+  // service-level target (what answered() counts against; queue_stats) and the proficiency an
+  // agent needs in a resident's language (common.lua's reads()). Queues not listed use
+  // `defaults` (routing:min_proficiency; the default target is queue_stats').
+  struct QueueSettings {
+    long long service_level_ms = 25000;
+    int min_proficiency = 3;
+  };
+  boost::asio::awaitable<void> set_queue_settings(
+      const std::map<std::string, QueueSettings>& queues, const QueueSettings& defaults);
   // The moving average of how long the conversations `queue` answered waited (common.lua's
   // answer_wait_ms); nullopt before the queue answered any.
   boost::asio::awaitable<std::optional<long long>> answer_wait_ms(const std::string& queue);
@@ -224,7 +230,7 @@ class ConversationStore {
     long long service_level_ms = 0;  // the queue's target
     Fields counters;                 // stats:queue:<name> (see common.lua): offered, answered, …
   };
-  // `service_level_ms`: the target of queues without one of their own (set_service_levels).
+  // `service_level_ms`: the target of queues without one of their own (set_queue_settings).
   boost::asio::awaitable<std::vector<QueueStats>> queue_stats(long long service_level_ms);
   // The queues conversations have waited in (each routed in turn).
   boost::asio::awaitable<std::vector<std::string>> queues();

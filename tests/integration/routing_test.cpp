@@ -105,6 +105,37 @@ TEST_CASE("agents read a resident's language named in the language of their brow
   CHECK(named == "Somalí");
 }
 
+TEST_CASE(
+    "an agent below the queue's proficiency in a language gets its conversations only with an "
+    "interpreter") {
+  for (const std::string least : {"3", "2"}) {
+    INFO("min_proficiency " << least);
+    RedisServer redis;
+    Daemon daemon(redis.url(),
+                  {{"ROUTING_LANGUAGE_WAIT_S", "1"}, {"INTERPRETERS_ENABLED", "false"}},
+                  "[queues.general]\nmin_proficiency = " + least + "\n");
+    auto admin = daemon.login();
+    CHECK(daemon
+              .post("/api/v1/agents",
+                    R"({"username":"x","password":"agent-password","languages":["es:7"]})", admin)
+              .status == 400);
+    add_agent(daemon, admin, "luis", R"("en","es:2")", R"("general")");
+    available(daemon, "luis");
+    auto spanish = chat(daemon, "es", "Hay un bache enorme en mi calle.");
+    const std::string key = "conv:{" + spanish + "}";
+    if (least == "3") {
+      // Spanish at 2 is not enough: the conversation waits the language wait for someone better,
+      // then luis takes it as one without the language.
+      CHECK(holder(daemon, admin, spanish, 500ms).empty());
+      CHECK(holder(daemon, admin, spanish) == "luis");
+      CHECK(redis.cli({"HGET", key, "needs_interpreter"}) == "es");
+    } else {
+      CHECK(holder(daemon, admin, spanish, 500ms) == "luis");
+      CHECK(redis.cli({"HGET", key, "needs_interpreter"}).empty());
+    }
+  }
+}
+
 TEST_CASE("freed capacity takes the next queued conversation at once, and away agents get none") {
   RedisServer redis;
   Daemon daemon(redis.url());

@@ -449,7 +449,7 @@ TEST_CASE("the shipped configurations load", "[config]") {
   SECTION("config/frontdoor.toml holds the defaults") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/frontdoor.toml");
     check_scalars_are_defaults(c);
-    CHECK(c.origins.size() == 99);
+    CHECK(c.origins.size() == 100);
   }
   SECTION("config/demo.toml runs the demo") {
     const Config c = load_config(FRONTDOOR_SOURCE_DIR "/config/demo.toml");

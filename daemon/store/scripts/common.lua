@@ -157,17 +157,27 @@ local function base(tag)
 end
 
 -- Chinese whose script is not known ("zh": characters both scripts share) is read by anyone
--- who reads Chinese.
-local function speaks(languages, language)
+-- who reads Chinese. An item may carry a proficiency from 1 to 5 after a colon ("es:2"); one
+-- without counts as 5. `least` (default 1) is the proficiency needed.
+local function speaks(languages, language, least)
   local wanted = base(language)
   local any_chinese = string.lower(language) == 'zh'
   for item in string.gmatch(languages or '', '[^,%s]+') do
-    local tag = string.match(item, '^([^:]+)')  -- "es:4": proficiency after the colon
-    if tag and (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-')) then
+    local tag, level = string.match(item, '^([^:]+):?(%d*)$')
+    if tag and (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-')) and
+        (tonumber(level) or 5) >= (least or 1) then
       return true
     end
   end
   return false
+end
+
+-- The proficiency an agent needs in a resident's language to serve `queue`'s conversations in
+-- it without an interpreter: queue_config:<queue> min_proficiency, else routing:min_proficiency
+-- (both kept by routing from the configuration), else 3.
+local function min_proficiency(queue)
+  return tonumber(redis.call('HGET', 'queue_config:' .. (queue or ''), 'min_proficiency') or
+    redis.call('GET', 'routing:min_proficiency') or '3')
 end
 
 -- Interpreting (interpret.lua has the whole life; docs/interpreting.md). A conversation's
@@ -286,8 +296,10 @@ end
 -- Returns the system line, or nil when nothing changed.
 local function interpreter_not_needed(conv_id, agent, agent_languages, now)
   local key = conv_key(conv_id)
-  local language = redis.call('HGET', key, 'needs_interpreter')
-  if not language or not speaks(agent_languages, language) then return nil end
+  local language, queue = unpack(redis.call('HMGET', key, 'needs_interpreter', 'queue'))
+  if not language or not speaks(agent_languages, language, min_proficiency(queue)) then
+    return nil
+  end
   end_interpretation(conv_id, agent .. ' reads ' .. language, now)
   redis.call('HDEL', key, 'needs_interpreter')
   return system_line(conv_id, 'system', '', agent .. ' reads ' .. language ..

@@ -27,7 +27,9 @@
 -- among its queues, fewer conversations held on the conversation's reply channel than its
 -- capacity there, and, when the conversation's language is known and its language_wait has not
 -- passed (lang_wait_until, ms), the language among its languages (same primary subtag; for
--- Chinese the script too).
+-- Chinese the script too) at the queue's min_proficiency or above (common.lua's
+-- min_proficiency; an agent below it is given the conversation only as one without the
+-- language: with an interpreter).
 -- An overflow moves one conversation (move_to_queue), with a system line and
 -- conversation.updated (previous_queue, reason "overflow").
 -- Returns {conversation id, agent} when it assigned one, {conversation id, "", new queue} when
@@ -37,6 +39,7 @@ local language_wait = tonumber(ARGV[5])
 local serves, overflow_to, overflow_after = ARGV[6] or '', ARGV[7] or '', tonumber(ARGV[8] or '-1')
 if overflow_to == '' then overflow_after = -1 end
 local request_interpreters = ARGV[9] == '1'
+local least = min_proficiency(queue)  -- in a language, to serve it without an interpreter
 
 local function load_on(agent, channel)
   local n = 0
@@ -120,7 +123,8 @@ for _, conv_id in ipairs(waiting) do
     for _, username in ipairs(agents) do
       local c = info(username)
       -- The language first: it is cheaper than counting what the agent holds.
-      if c and (not need_language or speaks(c.languages, language)) and room(c, channel) then
+      if c and (not need_language or speaks(c.languages, language, least)) and
+          room(c, channel) then
         redis.call('ZREM', 'queue:' .. queue, conv_id)
         redis.call('HSET', key, 'agent', c.username, 'status', 'assigned', 'assigned_at', now,
           'updated_at', now)
@@ -131,7 +135,7 @@ for _, conv_id in ipairs(waiting) do
         redis.call('ZADD', 'route:available', now, c.username)
         local text = 'assigned to ' .. c.username
         local interpreter_needed = language and language ~= '' and
-          not speaks(c.languages, language)
+          not speaks(c.languages, language, least)
         if interpreter_needed then
           redis.call('HSET', key, 'needs_interpreter', language)
           text = text .. ' (no agent speaks ' .. language .. '; an interpreter is needed)'
