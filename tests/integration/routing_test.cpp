@@ -160,6 +160,14 @@ TEST_CASE("freed capacity takes the next queued conversation at once, and away a
   CHECK(holder(daemon, admin, third, 1000ms).empty());
   REQUIRE(daemon.post("/api/v1/me/presence", R"({"presence":"available"})", kim).status == 200);
   CHECK(holder(daemon, admin, third, 1500ms) == "kim");
+
+  // A transfer frees the place as a resolution does.
+  auto fourth = chat(daemon, "en", "Fourth.");
+  CHECK(holder(daemon, admin, fourth, 500ms).empty());
+  REQUIRE(
+      daemon.post("/api/v1/conversations/" + third + "/transfer", R"({"queue":"water"})", kim)
+          .status == 200);
+  CHECK(holder(daemon, admin, fourth, 1500ms) == "kim");
 }
 
 TEST_CASE(
