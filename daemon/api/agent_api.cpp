@@ -520,8 +520,9 @@ void AgentApi::register_routes(http::Router& router) {
         }
         auto page = co_await store_.list(filter);
         json::array items;
+        const std::string reader = reader_language(req);
         for (const auto& c : page.conversations)
-          items.push_back(conversation_for(agent, c, reader_language(req)));
+          items.push_back(conversation_for(agent, c, reader));
         json::object out{{"conversations", std::move(items)}};
         out["next_before"] =
             page.next_before.empty() ? json::value(nullptr) : json::value(page.next_before);
@@ -717,13 +718,16 @@ void AgentApi::register_routes(http::Router& router) {
           }
           notify = n->as_bool();
         }
-        auto before = co_await visible(agent, p.at("id"));
+        co_await visible(agent, p.at("id"));
+        std::string before;
         try {
-          co_await store_.set_status(p.at("id"), status, agent.username, agent.display_name);
+          before =
+              co_await store_.set_status(p.at("id"), status, agent.username, agent.display_name);
         } catch (const store::StoreError& e) {
           throw store_error(e);
         }
-        if (status == "resolved" && before["status"] != "resolved" && notify && notify_resolved_) {
+        // Only the call that resolved it tells the resident (or, asked to, does not).
+        if (status == "resolved" && before != "resolved" && notify && notify_resolved_) {
           notify_resolved_(p.at("id"));
         }
         auto conv = co_await store_.conversation(p.at("id"));
@@ -837,17 +841,11 @@ void AgentApi::register_routes(http::Router& router) {
                          "language: the conversation's language is unknown; name it (a BCP 47 "
                          "tag such as so or vi)");
         }
-        // Into the holder's first language (English when none is listed).
-        std::string into = "en";
-        if (auto holder =
-                co_await agents_.find(conv["agent"].empty() ? agent.username : conv["agent"]);
-            holder && !holder->languages.empty()) {
-          into = holder->languages.front().substr(0, holder->languages.front().find(':'));
-        }
+        // Into what the holder reads best (interpret.lua decides: into left empty).
         bool requested = false;
         try {
-          requested = co_await store_.request_interpreter(p.at("id"), language, into,
-                                                          agent.username, agent.display_name);
+          requested = co_await store_.request_interpreter(p.at("id"), language, "", agent.username,
+                                                          agent.display_name);
         } catch (const store::StoreError& e) {
           throw store_error(e);
         }

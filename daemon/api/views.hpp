@@ -18,7 +18,7 @@ std::string iso_time(const std::string& epoch_ms);
 //  escalated | ended), needs_interpreter, contact{id, display_name}, subject, created_at,
 //  updated_at, first_response_at, resolved_at, message_count, attributes{…}}.
 // language_name is the language's name in `reader_language` (the reader's: "Somali" for "en",
-// "somalí" for "es"); null while the language is unknown.
+// "Somalí" for "es"); null while the language is unknown.
 boost::json::object conversation_view(const store::Fields& conversation,
                                       std::string_view reader_language);
 

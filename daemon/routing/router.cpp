@@ -46,8 +46,12 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     auto now = std::chrono::steady_clock::now();
     if (now < next_stats) co_return;
     auto& registry = metrics::registry();
+    // Every queue a conversation waited in, and every configured one: a queue whose table was
+    // removed goes back to the defaults.
     std::map<std::string, store::ConversationStore::QueueSettings> settings;
-    for (const auto& name : queues.configured()) {
+    auto names = co_await store.queues();
+    for (const auto& name : queues.configured()) names.push_back(name);
+    for (const auto& name : names) {
       const auto& policy = queues.of(name);
       settings[name] = {policy.service_level_ms, policy.min_proficiency};
     }
@@ -92,6 +96,7 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
   // assigns what can be assigned now, queue by queue.
   asio::awaitable<void> pass() {
     co_await publish_stats();
+    if (!config.enabled) co_return;  // agents claim conversations; the figures still count
     for (const auto& agent : co_await store.sweep_gone_agents(config.offline_grace_s * 1000LL)) {
       log::info("agent_offline", {{"agent", agent}, {"reason", "inbox closed"}});
     }
@@ -164,16 +169,18 @@ Router::Router(asio::any_io_executor executor, const Config::Routing& config,
 Router::~Router() { stop(); }
 
 void Router::start() {
-  if (!impl_->config.enabled) return;
-  std::weak_ptr<events::PassLoop> loop = impl_->loop;
-  impl_->subscription = impl_->events.subscribe([loop](const events::Event& event) {
-    // Whatever can make an assignment possible: a conversation that arrived, came back or
-    // ended (capacity freed), an agent who became available.
-    if (event.type == "conversation.created" || event.type == "conversation.updated" ||
-        event.type == "agent.updated") {
-      if (auto l = loop.lock()) l->kick();
-    }
-  });
+  if (impl_->config.enabled) {
+    std::weak_ptr<events::PassLoop> loop = impl_->loop;
+    impl_->subscription = impl_->events.subscribe([loop](const events::Event& event) {
+      // Whatever can make an assignment possible: a conversation that arrived, came back or
+      // ended (capacity freed), an agent who became available.
+      if (event.type == "conversation.created" || event.type == "conversation.updated" ||
+          event.type == "agent.updated") {
+        if (auto l = loop.lock()) l->kick();
+      }
+    });
+  }
+  // Without routing the loop only keeps the queues' settings and figures (publish_stats).
   impl_->loop->start();
 }
 

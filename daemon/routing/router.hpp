@@ -16,15 +16,19 @@
 //  4. An agent whose live inbox (/api/v1/stream, on any instance) has been closed for
 //     routing.offline_grace_s goes offline, and what it held goes back to its queue
 //     (liveness.lua; the inbox's stream says the agent is there every grace/3, at most 10 s).
-//  5. With routing.enabled = false nothing is assigned automatically; agents claim.
+//  5. With routing.enabled = false nothing is assigned automatically; agents claim. The queues'
+//     settings and figures (rule 8) are kept all the same.
 //  6. Queues are routed in order of priority (QueuePolicies::in_priority_order), each with its
 //     own language wait and the languages it serves: a conversation in a language its queue
 //     does not serve goes to any agent of the queue at once, marked needs_interpreter.
 //  7. Overflow: a conversation that has waited a queue's overflow_after_s moves to its
 //     overflow_to (route.lua, atomically, with a system line and conversation.updated); while a
 //     queue with after_hours = "overflow" is closed, its conversations move at once.
-//  8. Each queue's service-level target reaches the scripts and the figures through
-//     queue_config:<name> (set at every figures update, every 5 s).
+//  8. Each queue's service-level target and min_proficiency reach the scripts and the figures
+//     through queue_config:<name> and routing:min_proficiency (set before the first assignment
+//     and at every figures update, every 5 s, for every queue conversations waited in and every
+//     configured one). Agents read a resident's language for routing only at the queue's
+//     min_proficiency or above.
 //
 // Several instances should run with the same queues' configuration: whichever routes a queue
 // applies its own.

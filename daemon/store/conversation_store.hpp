@@ -124,6 +124,8 @@ class ConversationStore {
                                               const std::string& agent,
                                               const std::string& author_name,
                                               const std::string& text, bool direct = false);
+  // An agent's status change (set_status.lua). Returns the status the conversation had before:
+  // equal to `status` when this call changed nothing.
   boost::asio::awaitable<std::string> set_status(const std::string& conversation_id,
                                                  const std::string& status,
                                                  const std::string& agent,
@@ -244,7 +246,8 @@ class ConversationStore {
   boost::asio::awaitable<std::vector<std::string>> sweep_gone_agents(long long grace_ms);
 
   // Interpreting (interpret.lua). An agent asks for an interpreter between `language` and
-  // `into` (false: one is already being looked for or is there).
+  // `into` (empty: what the holder, else the asking agent, reads best other than `language`;
+  // English when nothing else) (false: one is already being looked for or is there).
   boost::asio::awaitable<bool> request_interpreter(const std::string& conversation_id,
                                                    const std::string& language,
                                                    const std::string& into, const std::string& by,

@@ -163,13 +163,30 @@ local function speaks(languages, language, least)
   local wanted = base(language)
   local any_chinese = string.lower(language) == 'zh'
   for item in string.gmatch(languages or '', '[^,%s]+') do
-    local tag, level = string.match(item, '^([^:]+):?(%d*)$')
+    local tag = string.match(item, '^([^:]+)')
+    local level = tonumber(string.match(item, ':(%d)$')) or 5
     if tag and (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-')) and
-        (tonumber(level) or 5) >= (least or 1) then
+        level >= (least or 1) then
       return true
     end
   end
   return false
+end
+
+-- What an interpreter interprets into for an agent who reads `agent_languages` when the resident
+-- writes `language`: the agent's best language (highest proficiency, the first listed among
+-- equals) other than the resident's, else English. An agent with "so:2,en" gets English, not a
+-- Somali ↔ Somali interpreter.
+local function interpret_into(agent_languages, language)
+  local best, best_level
+  for item in string.gmatch(agent_languages or '', '[^,%s]+') do
+    local tag = string.match(item, '^([^:]+)')
+    local level = tonumber(string.match(item, ':(%d)$')) or 5
+    if tag and base(tag) ~= base(language) and (not best_level or level > best_level) then
+      best, best_level = tag, level
+    end
+  end
+  return best or 'en'
 end
 
 -- The proficiency an agent needs in a resident's language to serve `queue`'s conversations in

@@ -77,7 +77,14 @@ if op == 'request' then
   if status == 'resolved' or status == 'closed' then
     return redis.error_reply('conflict conversation ' .. conv_id .. ' is ' .. status)
   end
-  local message = request_interpreter(conv_id, ARGV[4], ARGV[5], now, ARGV[6], ARGV[7])
+  -- Into what the holder reads best (the asking agent's when nobody holds it), unless named.
+  local into = ARGV[5]
+  if into == '' then
+    local holder = redis.call('HGET', key, 'agent')
+    if not holder or holder == '' then holder = string.match(ARGV[6], '^agent:(.*)$') or '' end
+    into = interpret_into(redis.call('HGET', 'agent:{' .. holder .. '}', 'languages'), ARGV[4])
+  end
+  local message = request_interpreter(conv_id, ARGV[4], into, now, ARGV[6], ARGV[7])
   if not message then return 0 end
   announce(message)
   return 1

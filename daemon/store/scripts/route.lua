@@ -146,8 +146,7 @@ for _, conv_id in ipairs(waiting) do
           -- Back in the queue with an interpreter on it, now with an agent who reads it.
           interpreter_line = interpreter_not_needed(conv_id, c.username, c.languages, now)
         elseif request_interpreters then
-          -- Into the agent's first language (English when the agent lists none).
-          local into = string.match(c.languages or '', '^%s*([^,:%s]+)') or 'en'
+          local into = interpret_into(c.languages, language)
           interpreter_line = request_interpreter(conv_id, language, into, now, 'system', '')
         end
         local conv = conversation(conv_id)

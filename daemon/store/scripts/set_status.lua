@@ -12,7 +12,9 @@
 -- Leaving resolved for anything but closed reopens it (see reopen() in common.lua).
 -- closed: final; nothing reopens it. Each change adds a system line to the transcript.
 --
--- Returns the new status. Errors: "not_found …", "conflict …" (a change the state forbids).
+-- Returns the status the conversation had before (the same as the new one when nothing changed:
+-- whoever asks learns whether it was their call that made the change).
+-- Errors: "not_found …", "conflict …" (a change the state forbids).
 local conv_id, status, author, author_name, maxlen = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local key = conv_key(conv_id)
 local fields = redis.call('HMGET', key, 'status', 'queue', 'agent', 'contact', 'priority',
@@ -65,4 +67,4 @@ local conv = conversation(conv_id)
 publish(maxlen, 'conversation.updated', conv, {previous_agent = holder or ''})
 publish(maxlen, 'message.created', conv, {message = message})
 if ended_line then publish(maxlen, 'message.created', conv, {message = ended_line}) end
-return status
+return current
