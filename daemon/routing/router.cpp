@@ -1,7 +1,16 @@
 #include "daemon/routing/router.hpp"
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
 #include <map>
+#include <optional>
+#include <vector>
 
 #include "daemon/api/views.hpp"
 #include "daemon/events/event_bus.hpp"
@@ -17,7 +26,8 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr auto kIdleCheck = std::chrono::seconds(1);
-constexpr int kMaxPerPass = 10000;  // assignments per pass; the next pass goes on
+constexpr int kMaxPerPass = 10000;        // assignments per pass; the next pass goes on
+constexpr std::size_t kMaxInFlight = 16;  // route.lua calls at once for one queue
 constexpr auto kStatsEvery = std::chrono::seconds(5);
 constexpr auto kRetrySoon = std::chrono::milliseconds(100);
 }  // namespace
@@ -105,29 +115,77 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     for (const auto& queue : queues.in_priority_order(co_await store.queues())) {
       const auto settings = settings_for(queue, now);
-      while (changes < kMaxPerPass) {
-        auto routed = co_await store.route(queue, settings);
-        if (!routed) break;
-        ++changes;
-        if (!routed->overflow_to.empty()) {
-          metrics::registry()
-              .counter("frontdoor_routing_overflows_total",
-                       "Conversations moved to another queue by overflow.", {{"queue", queue}})
-              .inc();
-          log::info("overflowed", {{"queue", queue},
-                                   {"conversation", routed->conversation_id},
-                                   {"to", routed->overflow_to}});
-          continue;
+      // One call, then, while every call of a round changed something, twice as many at once
+      // (up to kMaxInFlight): each call is atomic, so calls in flight decide as one after the
+      // other would, and Redis answers (and writes to its AOF) a round's calls together.
+      // A round with a call that found nothing to do ends the queue.
+      std::size_t width = 1;
+      for (bool more = true; more && changes < kMaxPerPass;) {
+        auto round = co_await route_round(queue, settings, width);
+        for (auto& routed : round.results) {
+          if (!routed) {
+            more = false;
+            continue;
+          }
+          ++changes;
+          counted(queue, *routed);
         }
-        metrics::registry()
-            .counter("frontdoor_routing_assignments_total",
-                     "Conversations assigned to an agent by routing.", {{"queue", queue}})
-            .inc();
-        log::info("routed", {{"queue", queue},
-                             {"conversation", routed->conversation_id},
-                             {"agent", routed->agent}});
+        if (round.failure) std::rethrow_exception(round.failure);  // what was done is counted
+        width = std::min(width * 2, kMaxInFlight);
       }
     }
+  }
+
+  // `width` route.lua calls for `queue` at once, on this strand, once every call has ended:
+  // their answers in the order made (nullopt: nothing to do, or the call failed), and the first
+  // failure.
+  struct Round {
+    std::vector<std::optional<store::ConversationStore::Routed>> results;
+    std::exception_ptr failure;
+  };
+  asio::awaitable<Round> route_round(const std::string& queue,
+                                     const store::ConversationStore::RouteSettings& settings,
+                                     std::size_t width) {
+    Round round{std::vector<std::optional<store::ConversationStore::Routed>>(width), nullptr};
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
+    std::size_t running = width;
+    for (std::size_t i = 0; i < width; ++i) {
+      // The handlers run on this strand, one at a time; this frame outlives them (it waits).
+      asio::co_spawn(
+          executor, store.route(queue, settings),
+          [&, i](std::exception_ptr error, std::optional<store::ConversationStore::Routed> routed) {
+            if (error && !round.failure) round.failure = error;
+            round.results[i] = std::move(routed);
+            if (--running == 0) all_done.cancel();
+          });
+    }
+    while (running > 0) {
+      boost::system::error_code ignored;
+      co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    }
+    co_return round;
+  }
+
+  // Metrics and the log line of one change route.lua made.
+  static void counted(const std::string& queue, const store::ConversationStore::Routed& routed) {
+    if (!routed.overflow_to.empty()) {
+      metrics::registry()
+          .counter("frontdoor_routing_overflows_total",
+                   "Conversations moved to another queue by overflow.", {{"queue", queue}})
+          .inc();
+      log::info(
+          "overflowed",
+          {{"queue", queue}, {"conversation", routed.conversation_id}, {"to", routed.overflow_to}});
+      return;
+    }
+    metrics::registry()
+        .counter("frontdoor_routing_assignments_total",
+                 "Conversations assigned to an agent by routing.", {{"queue", queue}})
+        .inc();
+    log::info(
+        "routed",
+        {{"queue", queue}, {"conversation", routed.conversation_id}, {"agent", routed.agent}});
   }
 
   // route.lua's settings for `queue` at `now`: its languages and waits, and its overflow (at

@@ -5,7 +5,10 @@
 //     priority, then age; one nobody can serve does not hold up those behind it) goes to the
 //     longest-idle available agent with the queue among its queues, room on the conversation's
 //     channel (capacity per channel), and its language. Several instances route at once on
-//     one Redis; none assigns a conversation twice or takes an agent past capacity.
+//     one Redis; none assigns a conversation twice or takes an agent past capacity. Within a
+//     pass a queue gets one call, then rounds of twice as many calls at once (up to 16) while
+//     every call of a round assigned or moved something: calls in flight decide as they would
+//     one after the other, and Redis answers a round together.
 //  2. Routing runs again whenever something changed that could allow an assignment, on any
 //     instance: a conversation arrived, was requeued, resolved or closed (capacity freed), an
 //     agent became available (conversation.* and agent.updated events on the shared stream);
