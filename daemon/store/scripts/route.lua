@@ -138,7 +138,8 @@ for _, conv_id in ipairs(waiting) do
           not speaks(c.languages, language, least)
         if interpreter_needed then
           redis.call('HSET', key, 'needs_interpreter', language)
-          text = text .. ' (no agent speaks ' .. language .. '; an interpreter is needed)'
+          text = text .. ' (no available agent reads ' .. language ..
+            ' well enough; an interpreter is needed)'
         end
         local message = system_line(conv_id, 'system', '', text, now)
         local interpreter_line
