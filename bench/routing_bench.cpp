@@ -31,7 +31,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -48,6 +47,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/log/log.hpp"
 #include "daemon/redis/redis_client.hpp"
+#include "daemon/run_all.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace {
@@ -57,6 +57,7 @@ using namespace frontdoor::testing;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace redis = frontdoor::redis;
+using frontdoor::run_all;
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 
@@ -117,27 +118,6 @@ class RedisConnection {
   redis::RedisClient client_;
   std::thread thread_;
 };
-
-// Runs make(0) … make(n - 1) at once on this coroutine's executor and waits for them all;
-// rethrows the first exception.
-template <class Make>
-asio::awaitable<void> all_of(int n, Make make) {
-  auto executor = co_await asio::this_coro::executor;
-  int left = n;
-  std::exception_ptr failure;
-  asio::steady_timer done(executor, asio::steady_timer::time_point::max());
-  for (int i = 0; i < n; ++i) {
-    asio::co_spawn(executor, make(i), [&](std::exception_ptr e) {
-      if (e && !failure) failure = e;
-      if (--left == 0) done.cancel();
-    });
-  }
-  if (left > 0) {
-    boost::system::error_code ignored;
-    co_await done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-  }
-  if (failure) std::rethrow_exception(failure);
-}
 
 // --- Seeding -------------------------------------------------------------------------------
 
@@ -275,7 +255,7 @@ asio::awaitable<Audit> audit(redis::RedisClient& redis, int agents, std::size_t 
   std::size_t next = 0;
   std::map<std::string, std::string> agent_of;
   auto worker = [&](int) { return audit_conversations(redis, ids, next, agent_of, out); };
-  co_await all_of(32, worker);
+  co_await run_all(32, worker);
   std::set<std::string> held;
   for (int i = 0; i < agents; ++i) {
     auto members = co_await redis.call("SMEMBERS", "agent:{" + agent_name(i) + "}:holding");
@@ -481,7 +461,7 @@ Burst direct(const RedisServer& server, const redis::Script& script, int agents,
   redis.call({"SCRIPT", "LOAD", script.source()});
   return measure(redis, agents, conversations, "direct", ok, [&] {
     auto caller = [&](int) { return route_until_empty(redis.client(), script, argv); };
-    redis.run(all_of(depth, caller));
+    redis.run(run_all(depth, caller));
     return true;
   });
 }

@@ -320,6 +320,16 @@ void AgentApi::register_routes(http::Router& router) {
     co_return *conv;
   };
 
+  // The answer to a change: the conversation as it is now, as `agent` reads it.
+  auto changed = [this](int status, const auth::Agent& agent, const std::string& id,
+                        const HttpRequest& req) -> asio::awaitable<HttpResponse> {
+    auto conv = co_await store_.conversation(id);
+    if (!conv) throw ApiError(ErrorCode::not_found, "no conversation " + id);
+    co_return json_response(
+        status,
+        json::object{{"conversation", conversation_for(agent, *conv, reader_language(req))}});
+  };
+
   // Who may hold a conversation: an agent account, not an interpreter.
   auto holder_candidate = [this](const std::string& username) -> asio::awaitable<void> {
     auto found = co_await agents_.find(username);
@@ -700,8 +710,8 @@ void AgentApi::register_routes(http::Router& router) {
 
   router.add(
       "POST", "/api/v1/conversations/{id}/status",
-      [this, require, visible](HttpRequest& req,
-                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+      [this, require, visible, changed](HttpRequest& req,
+                                        const PathParams& p) -> asio::awaitable<HttpResponse> {
         auto agent = co_await require(req);
         forbid_interpreter(agent, "interpreters do not change a conversation's status");
         auto body = http::json_object_body(req);
@@ -730,14 +740,11 @@ void AgentApi::register_routes(http::Router& router) {
         if (status == "resolved" && before != "resolved" && notify && notify_resolved_) {
           notify_resolved_(p.at("id"));
         }
-        auto conv = co_await store_.conversation(p.at("id"));
-        co_return json_response(
-            200,
-            json::object{{"conversation", conversation_for(agent, *conv, reader_language(req))}});
+        co_return co_await changed(200, agent, p.at("id"), req);
       });
 
   router.add("POST", "/api/v1/conversations/{id}/assign",
-             [this, require, visible, holder_candidate](
+             [this, require, visible, holder_candidate, changed](
                  HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
                auto agent = co_await require(req);
                forbid_interpreter(agent, "interpreters do not assign conversations");
@@ -759,10 +766,7 @@ void AgentApi::register_routes(http::Router& router) {
                } catch (const store::StoreError& e) {
                  throw store_error(e);
                }
-               auto updated = co_await store_.conversation(p.at("id"));
-               co_return json_response(
-                   200, json::object{{"conversation",
-                                      conversation_for(agent, *updated, reader_language(req))}});
+               co_return co_await changed(200, agent, p.at("id"), req);
              });
 
   // Queues as supervisors watch them: who waits, since when, who is there, the service level,
@@ -779,50 +783,47 @@ void AgentApi::register_routes(http::Router& router) {
 
   // A transfer: the holder (or a supervisor) hands the conversation to another queue, where
   // routing gives it to an agent of that queue, or to a named agent.
-  router.add(
-      "POST", "/api/v1/conversations/{id}/transfer",
-      [this, require, visible, holder_candidate](
-          HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
-        auto agent = co_await require(req);
-        forbid_interpreter(agent, "interpreters do not transfer conversations");
-        auto body = http::json_object_body(req);
-        auto queue = http::optional_string(body, "queue");
-        auto target = http::optional_string(body, "agent");
-        if (queue.has_value() == target.has_value()) {
-          throw ApiError(ErrorCode::invalid_field, "name either a queue or an agent");
-        }
-        auto conv = co_await visible(agent, p.at("id"));
-        if (!agent.sees_all_queues() && conv["agent"] != agent.username) {
-          throw ApiError(ErrorCode::forbidden,
-                         "only its holder or a supervisor transfers conversation " + p.at("id"));
-        }
-        try {
-          if (queue) {
-            if (!valid_queue_name(*queue)) {
-              throw ApiError(ErrorCode::invalid_field,
-                             "queue must be 1-64 letters, digits, '_', '.' or '-'");
-            }
-            co_await store_.transfer(p.at("id"), *queue, agent.username, agent.display_name);
-          } else {
-            co_await holder_candidate(*target);
-            co_await store_.assign(p.at("id"), *target, agent.username, agent.display_name);
-          }
-        } catch (const store::StoreError& e) {
-          throw store_error(e);
-        }
-        auto updated = co_await store_.conversation(p.at("id"));
-        co_return json_response(
-            200, json::object{
-                     {"conversation", conversation_for(agent, *updated, reader_language(req))}});
-      });
+  router.add("POST", "/api/v1/conversations/{id}/transfer",
+             [this, require, visible, holder_candidate, changed](
+                 HttpRequest& req, const PathParams& p) -> asio::awaitable<HttpResponse> {
+               auto agent = co_await require(req);
+               forbid_interpreter(agent, "interpreters do not transfer conversations");
+               auto body = http::json_object_body(req);
+               auto queue = http::optional_string(body, "queue");
+               auto target = http::optional_string(body, "agent");
+               if (queue.has_value() == target.has_value()) {
+                 throw ApiError(ErrorCode::invalid_field, "name either a queue or an agent");
+               }
+               auto conv = co_await visible(agent, p.at("id"));
+               if (!agent.sees_all_queues() && conv["agent"] != agent.username) {
+                 throw ApiError(
+                     ErrorCode::forbidden,
+                     "only its holder or a supervisor transfers conversation " + p.at("id"));
+               }
+               try {
+                 if (queue) {
+                   if (!valid_queue_name(*queue)) {
+                     throw ApiError(ErrorCode::invalid_field,
+                                    "queue must be 1-64 letters, digits, '_', '.' or '-'");
+                   }
+                   co_await store_.transfer(p.at("id"), *queue, agent.username, agent.display_name);
+                 } else {
+                   co_await holder_candidate(*target);
+                   co_await store_.assign(p.at("id"), *target, agent.username, agent.display_name);
+                 }
+               } catch (const store::StoreError& e) {
+                 throw store_error(e);
+               }
+               co_return co_await changed(200, agent, p.at("id"), req);
+             });
 
   // Interpreting (docs/interpreting.md). An agent (the holder, or a supervisor) asks for an
   // interpreter; routing does so by itself when it gives a conversation to an agent without
   // its language.
   router.add(
       "POST", "/api/v1/conversations/{id}/interpreter",
-      [this, require, visible](HttpRequest& req,
-                               const PathParams& p) -> asio::awaitable<HttpResponse> {
+      [this, require, visible, changed](HttpRequest& req,
+                                        const PathParams& p) -> asio::awaitable<HttpResponse> {
         auto agent = co_await require(req);
         forbid_interpreter(agent, "agents ask for interpreters");
         json::object body;
@@ -855,10 +856,7 @@ void AgentApi::register_routes(http::Router& router) {
                          "interpreting conversation " +
                              p.at("id"));
         }
-        auto updated = co_await store_.conversation(p.at("id"));
-        co_return json_response(
-            202, json::object{
-                     {"conversation", conversation_for(agent, *updated, reader_language(req))}});
+        co_return co_await changed(202, agent, p.at("id"), req);
       });
 
   // An interpreter's interpretation of a resident's message (the agent reads it) or of an

@@ -39,6 +39,8 @@ class QueuePolicies {
   explicit QueuePolicies(const Config& config);
 
   const QueuePolicy& of(const std::string& queue) const;
+  // What a queue without a table of its own gets (rule 1).
+  const QueuePolicy& defaults() const { return defaults_; }
   std::vector<std::string> in_priority_order(std::vector<std::string> queues) const;
   // The queues with a table of their own.
   std::vector<std::string> configured() const;

@@ -2,11 +2,6 @@
 
 #include <algorithm>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <exception>
 #include <map>
 #include <optional>
@@ -18,6 +13,7 @@
 #include "daemon/log/log.hpp"
 #include "daemon/metrics/metrics.hpp"
 #include "daemon/redis/redis_client.hpp"
+#include "daemon/run_all.hpp"
 #include "daemon/store/conversation_store.hpp"
 
 namespace frontdoor::routing {
@@ -65,9 +61,8 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
       const auto& policy = queues.of(name);
       settings[name] = {policy.service_level_ms, policy.min_proficiency};
     }
-    const auto& defaults = queues.of("");
-    co_await store.set_queue_settings(settings,
-                                      {defaults.service_level_ms, defaults.min_proficiency});
+    co_await store.set_queue_settings(
+        settings, {queues.defaults().service_level_ms, queues.defaults().min_proficiency});
     auto stats = co_await store.queue_stats(config.service_level_s * 1000LL);
     next_stats = now + kStatsEvery;  // only once done: the first call also sets the target
     for (const auto& q : stats) {
@@ -136,7 +131,7 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // `width` route.lua calls for `queue` at once, on this strand, once every call has ended:
+  // `width` route.lua calls for `queue` at once (on this strand), once every call has ended:
   // their answers in the order made (nullopt: nothing to do, or the call failed), and the first
   // failure.
   struct Round {
@@ -147,22 +142,13 @@ struct Router::Impl : std::enable_shared_from_this<Impl> {
                                      const store::ConversationStore::RouteSettings& settings,
                                      std::size_t width) {
     Round round{std::vector<std::optional<store::ConversationStore::Routed>>(width), nullptr};
-    auto executor = co_await asio::this_coro::executor;
-    asio::steady_timer all_done(executor, asio::steady_timer::time_point::max());
-    std::size_t running = width;
-    for (std::size_t i = 0; i < width; ++i) {
-      // The handlers run on this strand, one at a time; this frame outlives them (it waits).
-      asio::co_spawn(
-          executor, store.route(queue, settings),
-          [&, i](std::exception_ptr error, std::optional<store::ConversationStore::Routed> routed) {
-            if (error && !round.failure) round.failure = error;
-            round.results[i] = std::move(routed);
-            if (--running == 0) all_done.cancel();
-          });
-    }
-    while (running > 0) {
-      boost::system::error_code ignored;
-      co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    auto call = [&](std::size_t i) -> asio::awaitable<void> {
+      round.results[i] = co_await store.route(queue, settings);
+    };
+    try {
+      co_await run_all(width, call);
+    } catch (...) {
+      round.failure = std::current_exception();
     }
     co_return round;
   }

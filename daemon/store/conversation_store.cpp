@@ -393,7 +393,9 @@ boost::asio::awaitable<void> ConversationStore::set_queue_settings(
                          std::to_string(settings.service_level_ms), "min_proficiency",
                          std::to_string(settings.min_proficiency));
   }
-  co_await redis_.call("SET", "routing:min_proficiency", std::to_string(defaults.min_proficiency));
+  co_await redis_.call("MSET", "routing:service_level_ms",
+                       std::to_string(defaults.service_level_ms), "routing:min_proficiency",
+                       std::to_string(defaults.min_proficiency));
 }
 
 boost::asio::awaitable<std::optional<long long>> ConversationStore::answer_wait_ms(
@@ -443,8 +445,6 @@ boost::asio::awaitable<std::vector<std::string>> ConversationStore::sweep_gone_a
 
 boost::asio::awaitable<std::vector<ConversationStore::QueueStats>> ConversationStore::queue_stats(
     long long service_level_ms) {
-  // The scripts count against this target (answered() in common.lua).
-  co_await redis_.call("SET", "routing:service_level_ms", std::to_string(service_level_ms));
   RedisReply time = co_await redis_.call("TIME");
   const long long now =
       std::stoll(time.elements.at(0).str) * 1000 + std::stoll(time.elements.at(1).str) / 1000;

@@ -204,8 +204,8 @@ class ConversationStore {
                                                       const RouteSettings& settings);
   // What the scripts read of each queue's configuration (queue_config:<name>): its
   // service-level target (what answered() counts against; queue_stats) and the proficiency an
-  // agent needs in a resident's language (common.lua's reads()). Queues not listed use
-  // `defaults` (routing:min_proficiency; the default target is queue_stats').
+  // agent needs in a resident's language (common.lua's min_proficiency()). Queues not listed use
+  // `defaults` (routing:service_level_ms, routing:min_proficiency).
   struct QueueSettings {
     long long service_level_ms = 25000;
     int min_proficiency = 3;
@@ -232,7 +232,8 @@ class ConversationStore {
     long long service_level_ms = 0;  // the queue's target
     Fields counters;                 // stats:queue:<name> (see common.lua): offered, answered, …
   };
-  // `service_level_ms`: the target of queues without one of their own (set_queue_settings).
+  // `service_level_ms`: the target shown for queues without one of their own (queue_config,
+  // set_queue_settings). Reads only.
   boost::asio::awaitable<std::vector<QueueStats>> queue_stats(long long service_level_ms);
   // The queues conversations have waited in (each routed in turn).
   boost::asio::awaitable<std::vector<std::string>> queues();

@@ -156,17 +156,26 @@ local function base(tag)
   return primary
 end
 
+-- An agent's languages ("es:2,en"): each tag with its proficiency from 1 to 5 after a colon;
+-- one without (or with anything but a digit) counts as 5.
+local function each_language(languages)
+  local items = string.gmatch(languages or '', '[^,%s]+')
+  return function()
+    local item = items()
+    if not item then return nil end
+    return string.match(item, '^([^:]*)'), tonumber(string.match(item, ':(%d)$')) or 5
+  end
+end
+
 -- Chinese whose script is not known ("zh": characters both scripts share) is read by anyone
--- who reads Chinese. An item may carry a proficiency from 1 to 5 after a colon ("es:2"); one
--- without counts as 5. `least` (default 1) is the proficiency needed.
+-- who reads Chinese. `least` (default 1) is the proficiency needed.
 local function speaks(languages, language, least)
   local wanted = base(language)
   local any_chinese = string.lower(language) == 'zh'
-  for item in string.gmatch(languages or '', '[^,%s]+') do
-    local tag = string.match(item, '^([^:]+)')
-    local level = tonumber(string.match(item, ':(%d)$')) or 5
-    if tag and (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-')) and
-        level >= (least or 1) then
+  for tag, level in each_language(languages) do
+    local same = tag ~= '' and
+      (base(tag) == wanted or (any_chinese and string.sub(base(tag), 1, 3) == 'zh-'))
+    if same and level >= (least or 1) then
       return true
     end
   end
@@ -179,10 +188,8 @@ end
 -- Somali ↔ Somali interpreter.
 local function interpret_into(agent_languages, language)
   local best, best_level
-  for item in string.gmatch(agent_languages or '', '[^,%s]+') do
-    local tag = string.match(item, '^([^:]+)')
-    local level = tonumber(string.match(item, ':(%d)$')) or 5
-    if tag and base(tag) ~= base(language) and (not best_level or level > best_level) then
+  for tag, level in each_language(agent_languages) do
+    if tag ~= '' and base(tag) ~= base(language) and (not best_level or level > best_level) then
       best, best_level = tag, level
     end
   end
